@@ -1,0 +1,221 @@
+"""A checked ``stylize`` request and its translation into a :meth:`engine.Stylizer.stylize` call."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+
+from .errors import BadInput, TooLarge
+from .protocol import (
+    ITEMSIZE,
+    MAX_NAME_CHARS,
+    Frame,
+    Message,
+    ProtocolError,
+    field_bool,
+    field_number,
+    field_str,
+)
+
+MAX_STYLES = 8
+MAX_OPTIONS = 32
+MAX_OPTION_CHARS = 256
+PRESERVE_COLORS = (False, True, "luminance", "histogram")
+SHARED_OPTIONS = ("method", "strength", "preserve_colors", "style_scale", "feather", "invert_mask")
+MASK_DTYPES = ("uint8", "float32")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the engine accepts: longest side and pixel count of any image."""
+
+    max_side: int = 8192
+    max_pixels: int = 8192 * 8192
+
+    @property
+    def max_frame_bytes(self) -> int:
+        """Largest binary frame: an RGBA float32 image of ``max_pixels``."""
+        return self.max_pixels * 4 * ITEMSIZE["float32"]
+
+
+@dataclass(frozen=True)
+class StylizeRequest:
+    """A ``stylize`` message whose header fields and frames passed every check."""
+
+    content: Frame
+    styles: Tuple[Union[str, Frame], ...]  # preset names and style image frames
+    weights: Tuple[float, ...]
+    method: str
+    strength: float
+    preserve_colors: Union[bool, str]
+    style_scale: float
+    feather: float
+    invert_mask: bool
+    options: Dict[str, Any]
+    mask: Optional[Frame] = None
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of pixels the request holds (content, mask and style images)."""
+        frames = [self.content, self.mask] + [s for s in self.styles if isinstance(s, Frame)]
+        return sum(f.nbytes for f in frames if f is not None)
+
+
+def parse_stylize(message: Message, limits: Limits) -> StylizeRequest:
+    """Check a ``stylize`` message's fields and frames against protocol v1 and ``limits``."""
+    header, frames = message.header, message.frames
+    content = _image_frame(frames.get("content"), "content", limits, (3, 4))
+    mask = frames.get("mask")
+    if mask is not None:
+        _check_mask(mask, content)
+    styles, weights = _styles(header.get("styles"), frames, limits)
+    used = {"content", "mask"} | {s.name for s in styles if isinstance(s, Frame)}
+    unused = sorted(set(frames) - used)
+    if unused:
+        raise ProtocolError(f"frames {unused} are not referenced by the request",
+                            "send only content, mask and the style images named in 'styles'", code="bad_input")
+    options = header.get("options", {})
+    if not isinstance(options, dict) or len(options) > MAX_OPTIONS:
+        raise ProtocolError(f"'options' must be an object of at most {MAX_OPTIONS} entries",
+                            "send options as a JSON object", code="bad_input")
+    preserve = options.get("preserve_colors", False)
+    if not any(preserve is p or (isinstance(p, str) and preserve == p) for p in PRESERVE_COLORS):
+        raise ProtocolError("'preserve_colors' must be false, true, \"luminance\" or \"histogram\"",
+                            "pick one of those", code="bad_input")
+    return StylizeRequest(
+        content=content,
+        mask=mask,
+        styles=tuple(styles),
+        weights=tuple(weights),
+        method=field_str(options, "method", "arbitrary", MAX_NAME_CHARS),
+        strength=field_number(options, "strength", 1.0, 0.0, 1.0),
+        preserve_colors=preserve,
+        style_scale=field_number(options, "style_scale", 1.0, 1 / 16, 16.0),
+        feather=field_number(options, "feather", 0.0, 0.0, float(limits.max_side)),
+        invert_mask=field_bool(options, "invert_mask", False),
+        options=_method_options({k: v for k, v in options.items() if k not in SHARED_OPTIONS}),
+    )
+
+
+def _image_frame(frame: Optional[Frame], what: str, limits: Limits, channels: Tuple[int, ...]) -> Frame:
+    if frame is None:
+        raise ProtocolError(f"the {what} image frame is missing", f"send a frame named {what!r}", code="bad_input")
+    if len(frame.shape) != 3 or frame.shape[2] not in channels:
+        raise ProtocolError(
+            f"{what} frame must have shape [height, width, channels] with {' or '.join(map(str, channels))} channels, "
+            f"not {list(frame.shape)}", "send RGB or RGBA pixels", code="bad_input",
+        )
+    height, width = frame.shape[:2]
+    if max(height, width) > limits.max_side or height * width > limits.max_pixels:
+        raise TooLarge(
+            f"{what} image {width}x{height} is larger than the engine accepts "
+            f"(longest side {limits.max_side}, {limits.max_pixels} pixels)",
+            "scale the image down or select a smaller region",
+        )
+    return frame
+
+
+def _check_mask(mask: Frame, content: Frame) -> None:
+    height, width = content.shape[:2]
+    if mask.shape not in ((height, width), (height, width, 1)) or mask.dtype not in MASK_DTYPES:
+        raise ProtocolError(
+            f"mask must be [{height}, {width}] or [{height}, {width}, 1] uint8 or float32 like the content, "
+            f"not {list(mask.shape)} {mask.dtype}", "send a one-channel mask the size of the content",
+            code="bad_input",
+        )
+
+
+def _styles(entries: Any, frames: Dict[str, Frame], limits: Limits) -> Tuple[List[Union[str, Frame]], List[float]]:
+    if not isinstance(entries, list) or not 0 < len(entries) <= MAX_STYLES:
+        raise ProtocolError(f"'styles' must be a list of 1 to {MAX_STYLES} styles",
+                            'send e.g. [{"preset": "wave", "weight": 1.0}]', code="bad_input")
+    styles: List[Union[str, Frame]] = []
+    weights = []
+    for entry in entries:
+        if not isinstance(entry, dict) or ("preset" in entry) == ("image" in entry):
+            raise ProtocolError("each style needs exactly one of 'preset' or 'image'",
+                                'send {"preset": NAME} or {"image": FRAME_NAME}', code="bad_input")
+        if "preset" in entry:
+            styles.append(field_str(entry, "preset"))
+        else:
+            name = field_str(entry, "image")
+            styles.append(_image_frame(frames.get(name), f"style image {name!r}", limits, (3, 4)))
+        weights.append(field_number(entry, "weight", 1.0, 0.0, 1e6))
+    if sum(weights) <= 0:
+        raise ProtocolError("style weights add up to 0", "give at least one style a positive weight", code="bad_input")
+    return styles, weights
+
+
+def _method_options(options: Dict[str, Any]) -> Dict[str, Any]:
+    for key, value in options.items():
+        values = value if isinstance(value, list) else [value]
+        if len(key) > MAX_NAME_CHARS or len(values) > MAX_OPTIONS or not all(map(_scalar, values)):
+            raise ProtocolError(
+                f"option {key[:MAX_NAME_CHARS]!r} must be a number, boolean, short string or a short list of them",
+                "check the method's options", code="bad_input",
+            )
+    return options
+
+
+def _scalar(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) <= MAX_OPTION_CHARS
+    return value is None or isinstance(value, (bool, int, float)) and abs(value) < 1e15
+
+
+def frame_array(frame: Frame) -> np.ndarray:
+    """A frame as a read-only numpy array of its shape and dtype (no copy)."""
+    return np.frombuffer(frame.data, dtype=np.dtype(frame.dtype).newbyteorder("<")).reshape(frame.shape)
+
+
+def array_frame(name: str, array: np.ndarray) -> Frame:
+    """A numpy array as a frame (no copy when it is already C-ordered little-endian)."""
+    dtype = array.dtype.name
+    if dtype not in ITEMSIZE:
+        raise TypeError(f"cannot send a {dtype} array; convert it to one of {', '.join(ITEMSIZE)}")
+    array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+    return Frame(name, tuple(array.shape), dtype, array.reshape(-1).view(np.uint8).data)
+
+
+def stylizer_call(request: StylizeRequest) -> Tuple[np.ndarray, Dict[str, Any]]:
+    """The content array and keyword arguments for ``Stylizer.stylize`` (progress and cancel excepted)."""
+    content = frame_array(request.content)
+    _check_finite(content, "content")
+    styles = [_style(s) for s in request.styles]
+    return content, dict(
+        style=styles,
+        weights=list(request.weights),
+        method=request.method,
+        strength=request.strength,
+        preserve_colors=request.preserve_colors,
+        style_scale=request.style_scale,
+        mask=None if request.mask is None else _mask(request.mask),
+        feather=request.feather,
+        invert_mask=request.invert_mask,
+        options=dict(request.options),
+    )
+
+
+def _style(style: Union[str, Frame]) -> Union[str, np.ndarray]:
+    if isinstance(style, str):
+        return f"preset:{style}"
+    pixels = frame_array(style)
+    _check_finite(pixels, f"style image {style.name!r}")
+    return np.ascontiguousarray(pixels[:, :, :3])
+
+
+def _mask(frame: Frame) -> np.ndarray:
+    mask = frame_array(frame).reshape(frame.shape[:2])
+    if mask.dtype == np.uint8:
+        return mask.astype(np.float32) / 255.0
+    _check_finite(mask, "mask")
+    if mask.min() < 0.0 or mask.max() > 1.0:
+        raise BadInput("float32 mask values must lie in 0..1", "scale the mask to 0..1 or send it as uint8")
+    return mask.astype(np.float32)
+
+
+def _check_finite(array: np.ndarray, what: str) -> None:
+    if array.dtype.kind == "f" and not math.isfinite(float(np.sum(array, dtype=np.float64))):
+        raise BadInput(f"{what} pixels contain NaN or infinity", "send finite pixel values")
