@@ -1,0 +1,68 @@
+"""What to send the engine for a job: style entries, options, the context margin, the new layer's name."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Sequence
+
+from .settings import Settings, StyleChoice
+
+ENGINE_METHODS = {"fast": "arbitrary", "quality": "optimize"}
+DEFAULT_MARGIN = 64
+MAX_LAYER_NAME = 80
+
+
+class RequestError(Exception):
+    """The dialog's choices do not make a job; the message says what to change."""
+
+
+def engine_method(settings: Settings, pong: Mapping[str, Any]) -> str:
+    """The engine method for the chosen quality; raise ``RequestError`` if this engine lacks it."""
+    method = ENGINE_METHODS[settings.method]
+    margins = pong.get("context_margins")
+    if isinstance(margins, dict) and margins and method not in margins:
+        raise RequestError(f"this engine has no '{settings.method}' method ({method}); choose Fast")
+    return method
+
+
+def context_margin(pong: Mapping[str, Any], method: str) -> int:
+    """Pixels of context the engine wants around a selection for ``method``."""
+    margins = pong.get("context_margins")
+    if isinstance(margins, dict) and isinstance(margins.get(method), int):
+        return max(0, margins[method])
+    margin = pong.get("context_margin")
+    return max(0, margin) if isinstance(margin, int) else DEFAULT_MARGIN
+
+
+def engine_options(settings: Settings, method: str, masked: bool) -> Dict[str, Any]:
+    """The ``options`` of a stylize request; feathering only applies to a selection."""
+    preserve = {"off": False, "luminance": "luminance", "histogram": "histogram"}[settings.preserve_colors]
+    return {"method": method, "strength": settings.strength, "preserve_colors": preserve,
+            "style_scale": settings.style_scale, "feather": settings.feather if masked else 0.0}
+
+
+def active_styles(choices: Sequence[StyleChoice]) -> List[StyleChoice]:
+    """The styles that take part (weight above 0); raise ``RequestError`` when there is none."""
+    active = [c for c in choices if c.weight > 0]
+    if not active:
+        raise RequestError("pick a style (or give one of the chosen styles a weight above 0)")
+    return active
+
+
+def style_entries(choices: Sequence[StyleChoice], images: Mapping[int, Any]) -> List[Dict[str, Any]]:
+    """The ``styles`` of a stylize request; ``images[i]`` is the loaded image of non-preset choice ``i``."""
+    entries = []
+    for i, choice in enumerate(choices):
+        if choice.kind == "preset":
+            entries.append({"preset": choice.value, "weight": choice.weight})
+        elif i in images:
+            entries.append({"image": images[i], "weight": choice.weight})
+        else:
+            raise RequestError(f"the style '{choice.name}' has no image loaded")
+    return entries
+
+
+def layer_name(choices: Sequence[StyleChoice]) -> str:
+    """The new layer's name: the styles it was made with."""
+    name = " + ".join(c.name for c in choices) or "Style"
+    if len(name) > MAX_LAYER_NAME:
+        name = name[:MAX_LAYER_NAME - 1] + "…"
+    return f"{name} (style transfer)"
