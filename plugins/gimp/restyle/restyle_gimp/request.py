@@ -1,0 +1,132 @@
+"""The procedure's arguments and how their values become an engine request."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
+
+from .errors import PluginError
+
+PROCEDURE = "plug-in-restyle"
+METHODS = (
+    ("arbitrary", "Fast (any style)"),
+    ("preset", "Fast (built-in styles only)"),
+    ("optimize", "Quality (slow)"),
+)
+PRESERVE_COLORS = (("off", "Off"), ("luminance", "Keep luminance"), ("histogram", "Match colours"))
+PRESERVE_VALUES = {"off": False, "luminance": "luminance", "histogram": "histogram"}
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One procedure argument: ``kind`` is string, file, choice, double or boolean."""
+
+    name: str
+    kind: str
+    label: str
+    blurb: str
+    default: Any
+    low: float = 0.0
+    high: float = 0.0
+    choices: Tuple[Tuple[str, str], ...] = ()
+
+
+ARGUMENTS = (
+    Argument("style", "string", "_Styles",
+             "Preset names or image files, separated by ';' (e.g. 'wave' or '/photos/starry.jpg; mosaic')", ""),
+    Argument("style-file", "file", "Style _image", "An image file used as one more style, after the Styles", None),
+    Argument("weights", "string", "_Weights",
+             "Blend weights of the styles in order, separated by ';' (empty: equal weights)", ""),
+    Argument("method", "choice", "_Method", "How to stylize", "arbitrary", choices=METHODS),
+    Argument("strength", "double", "St_rength", "How much of the style to apply (0..1)", 1.0, 0.0, 1.0),
+    Argument("preserve-colors", "choice", "Preserve _colours", "Keep the image's colours",
+             "off", choices=PRESERVE_COLORS),
+    Argument("style-scale", "double", "Style s_cale", "Above 1: bigger strokes; below 1: finer",
+             1.0, 0.25, 4.0),
+    Argument("selection-only", "boolean", "Selection _only",
+             "Stylize only the selection (the whole layer when nothing is selected)", True),
+    Argument("feather", "double", "_Feather", "Soften the selection's edge by this many pixels",
+             0.0, 0.0, 256.0),
+)
+
+
+@dataclass(frozen=True)
+class StyleSource:
+    """One style: a preset of the engine (``preset``) or an image file (``path``)."""
+
+    preset: Optional[str] = None
+    path: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        """A short name for the new layer."""
+        return self.preset or os.path.splitext(os.path.basename(self.path or ""))[0]
+
+
+def parse_styles(text: str, file: Optional[str]) -> List[StyleSource]:
+    """The styles named in ``text`` (';'-separated preset names or paths) followed by ``file``.
+
+    An entry with a path separator, or naming an existing file, is an image; ``preset:NAME`` and any
+    other word is a preset.
+    """
+    sources = []
+    for entry in (part.strip() for part in text.split(";")):
+        if not entry:
+            continue
+        if entry.startswith("preset:"):
+            sources.append(StyleSource(preset=entry[len("preset:"):]))
+        elif "/" in entry or "\\" in entry or os.path.isfile(entry):
+            sources.append(StyleSource(path=os.path.expanduser(entry)))
+        else:
+            sources.append(StyleSource(preset=entry))
+    if file:
+        sources.append(StyleSource(path=file))
+    if not sources:
+        raise PluginError("choose a style: a preset name such as 'wave' in Styles, or an image in Style image")
+    return sources
+
+
+def parse_weights(text: str, count: int) -> List[float]:
+    """``count`` blend weights from ';'-separated numbers; empty text means equal weights."""
+    parts = [p.strip() for p in text.replace(",", ";").split(";") if p.strip()]
+    if not parts:
+        return [1.0] * count
+    try:
+        weights = [float(p) for p in parts]
+    except ValueError:
+        raise PluginError(f"weights {text!r} are not numbers: write them like '0.7; 0.3'") from None
+    if len(weights) != count:
+        raise PluginError(f"{len(weights)} weights for {count} styles: give one weight per style, or none")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise PluginError("weights must not be negative and not all 0")
+    return weights
+
+
+def engine_options(values: Mapping[str, Any], masked: bool) -> dict:
+    """The engine's options from the procedure's values; feather only applies to a selection."""
+    return {
+        "method": values["method"],
+        "strength": float(values["strength"]),
+        "preserve_colors": PRESERVE_VALUES[values["preserve-colors"]],
+        "style_scale": float(values["style-scale"]),
+        "feather": float(values["feather"]) if masked else 0.0,
+    }
+
+
+def style_entries(sources: Sequence[StyleSource], weights: Sequence[float],
+                  load_image: Callable[[str], Any]) -> List[dict]:
+    """The client's ``styles`` list; image files are read with ``load_image(path)``."""
+    entries = []
+    for source, weight in zip(sources, weights):
+        if source.preset is not None:
+            entries.append({"preset": source.preset, "weight": weight})
+        else:
+            if not os.path.isfile(source.path or ""):
+                raise PluginError(f"the style image {source.path} does not exist: choose an existing image file")
+            entries.append({"image": load_image(source.path), "weight": weight})
+    return entries
+
+
+def layer_name(sources: Sequence[StyleSource]) -> str:
+    """The new layer's name, after its styles."""
+    return "Style: " + " + ".join(s.label for s in sources)
