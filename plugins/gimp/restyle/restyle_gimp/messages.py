@@ -26,8 +26,8 @@ def engine_failure(error: EngineError) -> str:
     if isinstance(error, JobCancelled):
         return "Style transfer was cancelled; the image is unchanged"
     if isinstance(error, EngineNotRunning):
-        return (f"The style transfer engine is not running: {error.message}. {error.hint or DOCTOR_HINT}; "
-                f"or set its path with `python3 install/install.py --gimp --engine PATH`. If it still fails, "
-                f"{DOCTOR_HINT}")
+        return (f"The style transfer engine is not running: {error.message}. To fix it: {error.hint}; or "
+                f"rerun `python3 install/install.py --gimp --engine PATH` so the plug-in starts it. "
+                f"If it still fails, {DOCTOR_HINT}")
     hint = f" {error.hint}" if error.hint else ""
     return f"The style transfer engine refused the job: {error.message}.{hint}"
