@@ -1,0 +1,1 @@
+"""The optimization method's parts: backbones, losses, controls, the loop and its options."""
