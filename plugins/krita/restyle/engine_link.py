@@ -1,7 +1,16 @@
-"""The engine's client side: vendored into the installed plugin as ``restyle_client``, else the repository's ``engine``."""
+"""The engine's client modules: the copy the installer puts in ``restyle/engine``, else the repository's ``engine``."""
+import importlib.util
+
 try:
-    from .restyle_client import client, geometry
-except ImportError:  # a source checkout (tests): the engine package itself
+    import zmq  # noqa: F401
+except ImportError as e:
+    raise ImportError(f"pyzmq is not importable by Krita's Python ({e}): on Debian/Ubuntu run "
+                      "`sudo apt install python3-zmq`; elsewhere rerun `python3 install/install.py --krita "
+                      "--pyzmq-wheel FILE` with pyzmq's wheel for Krita's Python") from e
+
+if importlib.util.find_spec(f"{__package__}.engine") is not None:
+    from .engine import client, geometry
+else:  # a source checkout (tests): the engine package itself
     from engine import client, geometry  # type: ignore[no-redef]
 
 __all__ = ["client", "geometry"]

@@ -72,7 +72,8 @@ def failure_text(error: BaseException) -> str:
         return "Style transfer cancelled."
     if isinstance(error, engine_client.EngineNotRunning):
         return (f"The restyle engine is not available: {error.message}.\n\n{error.hint}\n\n"
-                "Run `restyle doctor` in a terminal to see what is wrong with the engine's installation.")
+                "Run `restyle doctor` in a terminal to see what is wrong with the engine's installation; "
+                "`python3 install/install.py --krita --engine PATH` sets the engine the plugin starts.")
     if isinstance(error, engine_client.EngineError):
         return f"The restyle engine could not stylize this image: {error.message}." + (
             f"\n\n{error.hint}" if error.hint else "")
