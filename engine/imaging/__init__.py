@@ -1,0 +1,1 @@
+"""Pixel handling around the nets: file I/O, dtypes and alpha, masks, colour, resampling."""
