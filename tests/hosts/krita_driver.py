@@ -202,7 +202,7 @@ def close_message(box):
 def end_to_end(driver, scenario):
     """Menu entry, dialog, engine autostart, a selection stylized into a new layer, undo; then a 16-bit layer."""
     window = app().activeWindow().qwindow()
-    window.resize(1280, 800)
+    window.setGeometry(0, 0, 1280, 800)
     menubar = window.findChild(QMenuBar)
     found = []
     for top in menubar.actions():

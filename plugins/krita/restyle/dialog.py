@@ -25,7 +25,7 @@ class StyleTransferDialog(QDialog):
     """Asks which styles and options to use; starts the engine meanwhile and lists its presets."""
 
     def __init__(self, settings: Settings, has_selection: bool, preview: Optional[Tuple[int, int, bytes]],
-                 layers: Sequence[Tuple[str, str]], parent: Optional[QWidget] = None) -> None:
+                 region_text: str, layers: Sequence[Tuple[str, str]], parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.setObjectName("restyle_dialog")
         self.setWindowTitle("Style Transfer")
@@ -102,7 +102,10 @@ class StyleTransferDialog(QDialog):
         self.preview.setAlignment(Qt.AlignCenter)
         self.preview.setFrameShape(QLabel.StyledPanel)
         if preview is not None:
-            self.preview.setPixmap(qt_images.pixmap_from_rgba8(*preview))
+            self.preview.setPixmap(qt_images.pixmap_from_rgba8(*preview).scaled(
+                PREVIEW_SIDE - 8, PREVIEW_SIDE - 8, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+        self.region_text = QLabel(region_text)
+        self.region_text.setWordWrap(True)
         self.selection_only = QCheckBox("Selection only")
         self.selection_only.setObjectName("restyle_selection_only")
         self.selection_only.setEnabled(has_selection)
@@ -113,6 +116,7 @@ class StyleTransferDialog(QDialog):
         region = QGroupBox("Region")
         region_box = QVBoxLayout(region)
         region_box.addWidget(self.preview)
+        region_box.addWidget(self.region_text)
         region_box.addWidget(self.selection_only)
         feather_row = QHBoxLayout()
         feather_row.addWidget(QLabel("Feather:"))

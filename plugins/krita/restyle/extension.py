@@ -52,7 +52,7 @@ class StyleTransferExtension(krita_api.Extension):
             QMessageBox.information(parent, TITLE, str(e))
             return
         dialog = StyleTransferDialog(settings, target.selection is not None, _preview(target),
-                                     krita_api.layers(target.document), parent)
+                                     _region_text(target), krita_api.layers(target.document), parent)
         if dialog.exec_() != QDialog.Accepted:
             return
         chosen = dialog.chosen_settings()
@@ -165,6 +165,14 @@ def _preview(target: krita_api.Target) -> Any:
         return image.width, image.height, image.data
     return pixels.preview_rgba8(krita_api.read_pixels(target.node, box), box.width, box.height, target.fmt,
                                 target.linear, PREVIEW_SIDE)
+
+
+def _region_text(target: krita_api.Target) -> str:
+    """What the dialog says about the region: the selection's size and place, or the whole layer."""
+    sel = target.selection
+    if sel is None:
+        return f"No selection: the whole layer ({target.image.width} × {target.image.height} px)"
+    return f"Selection: {sel.width} × {sel.height} px at ({sel.x}, {sel.y})"
 
 
 def register() -> None:
