@@ -1,0 +1,284 @@
+"""The ``restyle`` command line: stylize, styles, demo (+ serve, keys, fetch-weights, doctor)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from .errors import Cancelled, RestyleError
+from .progress import Progress
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class CliError(RestyleError):
+    """A usage error found by the CLI itself (exit code 2)."""
+
+    code = "bad_input"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CliError(message, f"see `{self.prog} --help`")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``restyle`` argument parser."""
+    parser = ArgumentParser(prog="restyle", description="Neural style transfer for photos and paintings.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", parser_class=ArgumentParser)
+
+    run = commands.add_parser("stylize", help="stylize an image file")
+    run.add_argument("content", help="the image to stylize")
+    run.add_argument("-s", "--style", action="append", required=True, metavar="IMG|preset:NAME",
+                     help="a style image or preset:NAME; repeat to blend several")
+    run.add_argument("--weights", type=_float_list, help="blend weights, one per --style, e.g. 0.7,0.3")
+    run.add_argument("--method", choices=["arbitrary", "preset", "optimize"],
+                     help="default: preset for presets, arbitrary for style images")
+    run.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
+    run.add_argument("--preserve-colors", nargs="?", const="luminance", default="off",
+                     choices=["off", "luminance", "histogram"], help="keep the content's colours (default luminance)")
+    run.add_argument("--style-scale", type=float, default=1.0, help="stroke size: >1 bigger, <1 finer (0.25..4)")
+    run.add_argument("--mask", help="stylize only where this mask is white (grayscale image, or its alpha)")
+    run.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the mask edge by PX pixels")
+    run.add_argument("--invert-mask", action="store_true", help="stylize where the mask is black")
+    run.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                     help="method-specific option, e.g. --option iterations=300 (optimize)")
+    run.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    run.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    run.add_argument("--seed", type=int, default=0, help="random seed (optimize method)")
+    run.add_argument("--engine", metavar="ENDPOINT", help="run on a running engine (`restyle serve`), e.g. tcp://127.0.0.1:5555")
+    _add_output_args(run)
+    run.set_defaults(handler=cmd_stylize)
+
+    styles = commands.add_parser("styles", help="list the built-in preset styles")
+    styles.add_argument("--sheet", metavar="OUT.png", help="render a contact sheet of every preset")
+    styles.add_argument("--photo", help="photo for the contact sheet (default: the bundled sample)")
+    styles.add_argument("--json", action="store_true", help="print JSON")
+    styles.add_argument("--overwrite", action="store_true", help="replace an existing sheet")
+    styles.set_defaults(handler=cmd_styles)
+
+    demo = commands.add_parser("demo", help="stylize the bundled sample photo with a preset")
+    demo.add_argument("--style", default="preset:blue-swirl", help="default preset:blue-swirl")
+    _add_output_args(demo, default_output="restyle-demo.png")
+    demo.set_defaults(handler=cmd_demo)
+
+    doctor = commands.add_parser("doctor", help="check the installation and say what to fix")
+    doctor.set_defaults(handler=cmd_doctor)
+
+    for module in ("cli_server", "cli_weights"):
+        _optional_commands(module, commands)
+    return parser
+
+
+def _optional_commands(module: str, commands: Any) -> None:
+    import importlib
+
+    try:
+        importlib.import_module(f"engine.{module}").add_commands(commands)
+    except ImportError:
+        pass
+
+
+def _add_output_args(parser: argparse.ArgumentParser, default_output: Optional[str] = None) -> None:
+    parser.add_argument("-o", "--output", default=default_output, help="output file (.png, .jpg, .webp, .tif)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+
+
+def _options(pairs: Sequence[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(f"--option {pair!r} is not KEY=VALUE", "e.g. --option iterations=300")
+        try:
+            options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip()] = value
+    return options
+
+
+def _default_output(content: str, styles: Sequence[str]) -> str:
+    first = styles[0]
+    label = first.split(":", 1)[1] if first.startswith("preset:") else Path(first).stem
+    return f"{Path(content).stem}_{label}.png"
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (only drawn on a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.drawn = False
+
+    def __call__(self, report: Progress) -> None:
+        if not self.enabled or report.total <= 1 and report.done >= report.total:
+            return
+        width = 30
+        filled = int(width * report.done / max(1, report.total))
+        eta = f" {report.eta_s:5.1f}s left" if report.eta_s is not None and report.done < report.total else ""
+        sys.stderr.write(f"\r{report.stage:>9} [{'#' * filled}{'.' * (width - filled)}] {report.done}/{report.total}{eta}  ")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+
+
+def cmd_stylize(args: argparse.Namespace) -> int:
+    """``restyle stylize``."""
+    output = args.output or _default_output(args.content, args.style)
+    if Path(output).exists() and not args.overwrite:
+        raise CliError(f"{output} already exists", "choose another name with -o or pass --overwrite")
+    options = _options(args.option)
+    mask = _read_mask(args.mask) if args.mask else None
+    started = time.perf_counter()
+    request = dict(
+        weights=args.weights, method=args.method, strength=args.strength, preserve_colors=args.preserve_colors,
+        style_scale=args.style_scale, mask=mask, feather=args.feather, invert_mask=args.invert_mask,
+        options=options or None,
+    )
+    if args.engine:
+        from .remote import stylize_remote
+
+        result, device = stylize_remote(args.engine, args.content, args.style, request)
+    else:
+        from .imaging.io import read_image
+        from .stylizer import Stylizer
+
+        stylizer = Stylizer(device=args.device, threads=args.threads)
+        bar = ProgressBar(not (args.quiet or args.json))
+        try:
+            result = stylizer.stylize(read_image(args.content), args.style, seed=args.seed, progress=bar, **request)
+        finally:
+            bar.close()
+        device = str(stylizer.device)
+    return _write_result(args, output, result, started, device)
+
+
+def _read_mask(path: str):
+    from .imaging.io import read_image
+
+    pixels = read_image(path)
+    if pixels.ndim == 3 and pixels.shape[2] == 3:
+        return pixels.mean(axis=2).astype("float32") / (65535.0 if pixels.dtype.itemsize == 2 else 255.0)
+    return pixels
+
+
+def _write_result(args: argparse.Namespace, output: str, result, started: float, device: str) -> int:
+    from .imaging.io import write_image
+
+    write_image(output, result, overwrite=args.overwrite)
+    seconds = time.perf_counter() - started
+    summary = {
+        "input": getattr(args, "content", "sample"),
+        "output": output,
+        "size": [int(result.shape[1]), int(result.shape[0])],
+        "styles": list(args.style) if isinstance(args.style, list) else [args.style],
+        "method": getattr(args, "method", None) or "auto",
+        "device": device,
+        "seconds": round(seconds, 3),
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{summary['input']} -> {output}  ({result.shape[1]}x{result.shape[0]}, {seconds:.2f}s on {device})")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``restyle demo``: the bundled photo, stylized with a preset."""
+    from .samples import SAMPLE_CREDIT, sample_photo
+    from .stylizer import Stylizer
+
+    if Path(args.output).exists() and not args.overwrite:
+        raise CliError(f"{args.output} already exists", "choose another name with -o or pass --overwrite")
+    started = time.perf_counter()
+    stylizer = Stylizer()
+    result = stylizer.stylize(sample_photo(), args.style)
+    if not args.json:
+        print(f"sample photo: {SAMPLE_CREDIT}")
+    args.content = "astronaut.jpg (bundled)"
+    return _write_result(args, args.output, result, started, str(stylizer.device))
+
+
+def cmd_styles(args: argparse.Namespace) -> int:
+    """``restyle styles``: list presets, or render a contact sheet."""
+    from .nets.presets import PRESETS
+
+    if args.sheet:
+        from .contact_sheet import preset_sheet
+        from .imaging.io import read_image, write_image
+
+        photo = read_image(args.photo) if args.photo else None
+        write_image(args.sheet, preset_sheet(photo), overwrite=args.overwrite)
+        print(f"contact sheet of {len(PRESETS)} presets -> {args.sheet}")
+    elif args.json:
+        print(json.dumps([{"index": p.index, "name": p.name, "label": p.label} for p in PRESETS]))
+    else:
+        for p in PRESETS:
+            print(f"{p.index:2d}  preset:{p.name}")
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """``restyle doctor``: check each part of the installation and say what to fix."""
+    from .doctor import run_checks
+
+    problems = 0
+    for check in run_checks():
+        mark = "ok " if check.ok else "FAIL"
+        print(f"[{mark}] {check.name}: {check.detail}")
+        problems += not check.ok
+    return EXIT_OK if problems == 0 else EXIT_FAILED
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the ``restyle`` command; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.version:
+            from . import __version__
+
+            print(f"restyle {__version__}")
+            return EXIT_OK
+        handler = getattr(args, "handler", None) or getattr(args, "func", None)
+        if handler is None:
+            parser.print_help()
+            return EXIT_BAD_INPUT
+        return int(handler(args) or 0)
+    except Cancelled:
+        print("restyle: cancelled", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("\nrestyle: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except RestyleError as exc:
+        print(f"restyle: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug: one line, a pointer, the traceback only on request
+        if os.environ.get("RESTYLE_DEBUG"):
+            raise
+        print(f"restyle: internal error: {type(exc).__name__}: {exc} (rerun with RESTYLE_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
