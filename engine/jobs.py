@@ -90,9 +90,10 @@ class JobQueue:
             return self._jobs.get((owner, job_id))
 
     def cancel(self, owner: bytes, job_id: str, drop: bool = False) -> Optional[Job]:
-        """Cancel a job: a waiting one leaves the queue, a running one stops at its next check.
+        """Cancel the owner's job ``job_id``, if any, and return it.
 
-        Returns the job if it was waiting (the caller answers for it), None otherwise.
+        A waiting job leaves the queue at once (its ``state`` stays ``"queued"``: the caller answers for
+        it); a running one stops at its next check and its worker answers. ``drop``: send nothing more.
         """
         with self._cond:
             job = self._jobs.get((owner, job_id))
@@ -100,17 +101,16 @@ class JobQueue:
                 return None
             job.dropped = job.dropped or drop
             job.token.cancel()
-            if job.state != "queued":
-                return None
-            self._waiting.remove(job)
-            del self._jobs[job.key]
+            if job.state == "queued":
+                self._waiting.remove(job)
+                del self._jobs[job.key]
             return job
 
     def cancel_all(self, owner: Optional[bytes] = None) -> List[Job]:
-        """Cancel and drop every job (of ``owner``, or of everyone); return the jobs that were waiting."""
+        """Cancel and drop every job of ``owner`` (of everyone when None); return them."""
         with self._cond:
             keys = [k for k in self._jobs if owner is None or k[0] == owner]
-        return [job for job in (self.cancel(k[0], k[1], drop=True) for k in keys) if job is not None]
+            return [job for job in (self.cancel(k[0], k[1], drop=True) for k in keys) if job is not None]
 
     def position(self, job: Job) -> int:
         """How many jobs wait before ``job`` (0 when it is running)."""

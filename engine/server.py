@@ -1,8 +1,9 @@
 """The engine server: a ZeroMQ ROUTER that answers clients and runs ``stylize`` jobs on worker threads.
 
-The main thread owns the ROUTER socket: it checks every message, answers ``ping``/``styles``/``status``/
-``cancel``/``heartbeat`` at once and queues ``stylize`` jobs. Workers run jobs on their own
-:class:`engine.Stylizer` and hand their replies back over an inproc socket. Nothing that arrives stops it.
+The main thread owns the ROUTER socket: it checks every message, answers ``ping``/``status``/``cancel``/
+``heartbeat`` at once and queues ``stylize`` jobs. Workers run jobs on their own :class:`engine.Stylizer`;
+a styles thread renders preset thumbnails on another. Both hand their replies back over an inproc socket,
+so the main loop never waits on a stylizer. Nothing that arrives stops it.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import itertools
 import logging
 import math
 import os
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ import zmq
 from . import __version__
 from .discovery import remove_discovery, write_discovery
 from .errors import BadInput, Cancelled, RestyleError
-from .jobs import Job, JobQueue
+from .jobs import Busy, Job, JobQueue
 from .progress import Progress
 from .protocol import (
     CLIENT_TYPES,
@@ -43,6 +45,7 @@ log = logging.getLogger("restyle.server")
 METHODS = ("arbitrary", "preset", "optimize")
 DEFAULT_CONTEXT_MARGIN = 64
 PREVIEW_INTERVAL_S = 1.0
+MAX_STYLES_WAITING = 16
 POLL_MS = 100
 BATCH = 64  # messages handled from one socket before looking at the other
 _instances = itertools.count()
@@ -112,7 +115,7 @@ class Server:
         self._factory = stylizer_factory
         self._stop = threading.Event()
         self._last_seen: Dict[bytes, float] = {}
-        self._styles_cache: Optional[Tuple[int, List[dict], List[Frame]]] = None
+        self._styles_requests: "queue.Queue[Tuple[bytes, str, int]]" = queue.Queue(MAX_STYLES_WAITING)
         self._started = time.monotonic()
         self._inbox_address = f"inproc://restyle-server-{os.getpid()}-{next(_instances)}"
 
@@ -130,13 +133,13 @@ class Server:
         """Make the stylizers, bind, write the discovery file and answer clients until :meth:`stop`."""
         stylizers = [self._factory() for _ in range(self.config.workers)]
         self._info = _engine_info(stylizers[0])
-        self._stylizer = stylizers[0]
         ctx = zmq.Context()
         router = self._router = self._bind(ctx)
         inbox = ctx.socket(zmq.PULL)
         inbox.bind(self._inbox_address)
         workers = [threading.Thread(target=self._work, args=(ctx, s), name=f"restyle-worker-{i}", daemon=True)
                    for i, s in enumerate(stylizers)]
+        workers.append(threading.Thread(target=self._serve_styles, args=(ctx,), name="restyle-styles", daemon=True))
         for w in workers:
             w.start()
         if self.config.discovery_file is not None:
@@ -267,17 +270,12 @@ class Server:
                             max_frame_bytes=self.config.limits.max_frame_bytes,
                             curve=self.config.curve_keys is not None), []
 
-    def _on_styles(self, owner: bytes, msg: Message) -> Tuple[str, dict, list]:
+    def _on_styles(self, owner: bytes, msg: Message) -> None:
         size = field_int(msg.header, "thumbnail_size", 96, 16, 512)
-        if self._styles_cache is None or self._styles_cache[0] != size:
-            entries, frames = [], []
-            for preset in self._stylizer.presets():
-                frame = array_frame(f"thumb{preset.index}", self._stylizer.preset_thumbnail(preset.name, size))
-                entries.append({"name": preset.name, "label": preset.label, "index": preset.index,
-                                "thumbnail": frame.name})
-                frames.append(frame)
-            self._styles_cache = (size, entries, frames)
-        return "styles", {"styles": self._styles_cache[1]}, self._styles_cache[2]
+        try:
+            self._styles_requests.put_nowait((owner, msg.id, size))
+        except queue.Full:
+            raise Busy(f"{MAX_STYLES_WAITING} styles requests are already waiting", "ask again in a moment") from None
 
     def _on_stylize(self, owner: bytes, msg: Message) -> Tuple[str, dict, list]:
         request = parse_stylize(msg, self.config.limits)
@@ -310,11 +308,44 @@ class Server:
         self._send(owner, serialize("error", job_id, {"code": error.code, "message": error.message,
                                                        "hint": error.hint}))
 
-    def _work(self, ctx: zmq.Context, stylizer: Any) -> None:
+    def _outbox(self, ctx: zmq.Context) -> zmq.Socket:
         out = ctx.socket(zmq.PUSH)
         out.setsockopt(zmq.SNDTIMEO, 1000)
         out.setsockopt(zmq.LINGER, 0)
         out.connect(self._inbox_address)
+        return out
+
+    def _serve_styles(self, ctx: zmq.Context) -> None:
+        """Answer ``styles`` requests on a stylizer of its own, so thumbnails never hold up jobs or pings."""
+        out = self._outbox(ctx)
+        stylizer = None
+        cache: Optional[Tuple[int, dict, List[Frame]]] = None
+        try:
+            while not self._stop.is_set():
+                try:
+                    owner, msg_id, size = self._styles_requests.get(timeout=POLL_MS / 1000)
+                except queue.Empty:
+                    continue
+                try:
+                    if cache is None or cache[0] != size:
+                        stylizer = stylizer or self._factory()
+                        cache = (size, *_styles_reply(stylizer, size))
+                    reply = serialize("styles", msg_id, cache[1], cache[2])
+                except RestyleError as e:
+                    reply = serialize("error", msg_id, {"code": e.code, "message": e.message, "hint": e.hint})
+                except Exception as e:  # noqa: BLE001 - a failed request must not take the thread down
+                    log.exception("styles request %s failed", msg_id)
+                    reply = serialize("error", msg_id, {"code": "internal", "message": f"the engine failed: {e}",
+                                                        "hint": "see the engine log"})
+                try:
+                    out.send_multipart([owner] + reply, copy=False)
+                except zmq.Again:
+                    log.warning("dropped the styles reply %s: the server loop is not reading", msg_id)
+        finally:
+            out.close()
+
+    def _work(self, ctx: zmq.Context, stylizer: Any) -> None:
+        out = self._outbox(ctx)
         try:
             while not self._stop.is_set():
                 job = self.queue.take(POLL_MS / 1000)
@@ -393,11 +424,24 @@ class _ProgressReporter:
 
 def _engine_info(stylizer: Any) -> Dict[str, Any]:
     """The static part of ``pong``: versions, device and the context margins plugins read around a selection."""
-    margin = getattr(stylizer, "context_margin", None)
-    margins = {m: int(margin(m)) if margin else DEFAULT_CONTEXT_MARGIN for m in METHODS}
-    return {"engine_version": __version__, "pid": os.getpid(),
-            "device": str(getattr(stylizer, "device", "cpu")), "context_margin": margins["arbitrary"],
-            "context_margins": margins}
+    margins = {}
+    for method in METHODS:
+        try:
+            margins[method] = int(stylizer.context_margin(method))
+        except Exception as e:  # noqa: BLE001 - a method that cannot load must not stop the engine
+            log.warning("method %s is unavailable: %s", method, e)
+    return {"engine_version": __version__, "pid": os.getpid(), "device": str(stylizer.device),
+            "context_margin": margins.get("arbitrary", DEFAULT_CONTEXT_MARGIN), "context_margins": margins}
+
+
+def _styles_reply(stylizer: Any, size: int) -> Tuple[dict, List[Frame]]:
+    """The ``styles`` reply's fields and thumbnail frames for thumbnails of ``size`` pixels."""
+    entries, frames = [], []
+    for preset in stylizer.presets():
+        frame = array_frame(f"thumb{preset.index}", stylizer.preset_thumbnail(preset.name, size))
+        entries.append({"name": preset.name, "label": preset.label, "index": preset.index, "thumbnail": frame.name})
+        frames.append(frame)
+    return {"styles": entries}, frames
 
 
 def _error(code: str, message: str, hint: str) -> Tuple[str, dict, list]:

@@ -47,7 +47,7 @@ class StylizeRequest:
     content: Frame
     styles: Tuple[Union[str, Frame], ...]  # preset names and style image frames
     weights: Tuple[float, ...]
-    method: str
+    method: Optional[str]  # None: the engine picks (preset for presets, arbitrary for style images)
     strength: float
     preserve_colors: Union[bool, str]
     style_scale: float
@@ -89,7 +89,7 @@ def parse_stylize(message: Message, limits: Limits) -> StylizeRequest:
         mask=mask,
         styles=tuple(styles),
         weights=tuple(weights),
-        method=field_str(options, "method", "arbitrary", MAX_NAME_CHARS),
+        method=field_str(options, "method") if "method" in options else None,
         strength=field_number(options, "strength", 1.0, 0.0, 1.0),
         preserve_colors=preserve,
         style_scale=field_number(options, "style_scale", 1.0, 1 / 16, 16.0),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
+import logging
 import subprocess
 import sys
 import threading
@@ -76,7 +76,7 @@ class FakeStylizer:
         for style in kwargs["style"]:
             if isinstance(style, str) and style[len("preset:"):] not in PRESETS:
                 raise BadInput(f"unknown preset {style!r}", "pick one of the engine's styles")
-        if kwargs["method"] not in MARGINS:
+        if kwargs["method"] not in (None, *MARGINS):
             raise BadInput(f"unknown method {kwargs['method']!r}", "use arbitrary, preset or optimize")
         if kwargs["options"].get("explode"):
             raise RuntimeError("the fake stylizer exploded")
@@ -166,6 +166,12 @@ class RawClient:
         self.sock.close()
         self.ctx.term()
 
+    def __enter__(self) -> "RawClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
 
 def image_frame(name: str, pixels: np.ndarray) -> Frame:
     """A frame of a numpy image (made contiguous)."""
@@ -179,22 +185,26 @@ def stylize_fields(preset: str = "wave", **options: Any) -> dict:
 
 @contextlib.contextmanager
 def server_process(tmp_path: Path, *args: str) -> Iterator[subprocess.Popen]:
-    """This script serving the fake stylizer in a child process, ready once its discovery file exists."""
+    """This script serving the fake stylizer in a child process, ready once its discovery file exists.
+
+    Its log goes to ``tmp_path / "engine.stderr"``.
+    """
     discovery = tmp_path / "engine.json"
-    proc = subprocess.Popen([sys.executable, __file__, "--discovery-file", str(discovery), *args],
-                            cwd=str(ROOT), stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "engine.stderr"
+    with open(log, "ab") as err:
+        proc = subprocess.Popen([sys.executable, __file__, "--discovery-file", str(discovery), *args],
+                                cwd=str(ROOT), stderr=err)
     try:
         deadline = time.monotonic() + 30
         while not discovery.exists():
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the test engine did not start: {proc.stderr.read()}")
+                raise AssertionError(f"the test engine did not start: {log.read_text()}")
             time.sleep(0.05)
         yield proc
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait(10)
-        proc.stderr.close()
 
 
 def rss_bytes(pid: int) -> int:
@@ -214,7 +224,7 @@ def main() -> None:
     parser.add_argument("--client-timeout", type=float, default=10.0)
     parser.add_argument("--max-queue", type=int, default=8)
     args = parser.parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     server = Server(ServerConfig(endpoint=args.endpoint, discovery_file=args.discovery_file,
                                  client_timeout_s=args.client_timeout, max_queue=args.max_queue,
                                  limits=Limits(max_side=4096, max_pixels=4096 * 4096)),

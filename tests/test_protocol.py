@@ -189,7 +189,7 @@ def test_a_valid_stylize_request_becomes_stylizer_arguments():
 
 def test_defaults_fill_in_missing_options():
     _, kwargs = stylizer_call(parse_stylize(stylize_message(), LIMITS))
-    assert kwargs["method"] == "arbitrary" and kwargs["strength"] == 1.0 and kwargs["mask"] is None
+    assert kwargs["method"] is None and kwargs["strength"] == 1.0 and kwargs["mask"] is None  # the engine picks
     assert kwargs["preserve_colors"] is False and kwargs["style_scale"] == 1.0 and kwargs["weights"] == [1.0]
 
 
