@@ -110,6 +110,8 @@ class Stylizer:
         image for a PIL image or a path. Pixels where the feathered mask is 0 are bit-exact copies.
         """
         pixels, as_pil = _content_pixels(content)
+        flat = pixels.ndim == 2
+        pixels = pixels[:, :, None] if flat else pixels
         parts = split(pixels)
         extent = Extent(pixels.shape[1], pixels.shape[0])
         color_mode = _color_mode(preserve_colors)
@@ -146,7 +148,7 @@ class Stylizer:
             local = np.ones(crop.shape[:2], np.float32) if coverage is None else coverage[rows, cols]
             result = result.copy() if result is pixels else result
             result[rows, cols] = composite(result[rows, cols], piece, local)
-        return _as_kind(result, as_pil)
+        return _as_kind(result[:, :, 0] if flat else result, as_pil)
 
     def _method(self, name: str) -> Method:
         if name not in self._methods:

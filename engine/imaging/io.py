@@ -90,13 +90,12 @@ def array_to_image(pixels: np.ndarray) -> Image.Image:
         pixels = pixels[:, :, None]
     channels = pixels.shape[2]
     if pixels.dtype == np.uint16 and channels == 1:
-        return Image.fromarray(pixels[:, :, 0].astype(np.uint16), mode="I;16")
+        return Image.fromarray(np.ascontiguousarray(pixels[:, :, 0]))
     if pixels.dtype != np.uint8:
         from .pixels import from_float, to_float
 
         pixels = from_float(to_float(pixels), np.uint8)
-    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels]
-    return Image.fromarray(pixels[:, :, 0] if channels == 1 else pixels, mode=mode)
+    return Image.fromarray(np.ascontiguousarray(pixels[:, :, 0] if channels == 1 else pixels))
 
 
 def write_image(path: PathLike, pixels: np.ndarray, overwrite: bool = False) -> Path:

@@ -1,0 +1,98 @@
+"""The restyle command: real runs, exit codes, one-line errors, no overwrites."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.cli import main
+
+from conftest import BENCH, bench_image
+
+
+@pytest.fixture()
+def photo(tmp_path) -> Path:
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(bench_image("content", "cornell.jpg", (200, 150))).save(path)
+    return path
+
+
+def test_stylize_writes_a_stylized_image_at_full_resolution(photo, tmp_path, capsys):
+    out = tmp_path / "out.png"
+    assert main(["stylize", str(photo), "--style", str(BENCH / "style" / "sketch.png"), "-o", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["output"] == str(out) and summary["size"] == [200, 150]
+    result = np.asarray(Image.open(out))
+    assert result.shape == (150, 200, 3)
+    assert np.abs(result.astype(float) - np.asarray(Image.open(photo))).mean() > 10
+
+
+def test_mask_feather_and_blend_options(photo, tmp_path):
+    mask = np.zeros((150, 200), np.uint8)
+    mask[:, 100:] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    out = tmp_path / "masked.png"
+    code = main([
+        "stylize", str(photo), "--style", "preset:scarlet", "--style", "preset:frost", "--weights", "0.7,0.3",
+        "--mask", str(tmp_path / "mask.png"), "--feather", "4", "--strength", "0.9", "--preserve-colors", "-o", str(out), "-q",
+    ])
+    assert code == 0
+    result = np.asarray(Image.open(out)).astype(int)
+    original = np.asarray(Image.open(photo).convert("RGB")).astype(int)
+    assert np.array_equal(result[:, :95], original[:, :95])
+    assert np.abs(result[:, 110:] - original[:, 110:]).mean() > 3
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["stylize", "{photo}", "--style", "preset:nope", "-o", "{tmp}/a.png"], "unknown preset"),
+        (["stylize", "{tmp}/missing.jpg", "--style", "preset:frost", "-o", "{tmp}/a.png"], "image not found"),
+        (["stylize", "{photo}", "--style", "preset:frost", "--strength", "nan", "-o", "{tmp}/a.png"], "strength"),
+        (["stylize", "{photo}", "--style", "preset:frost", "--mask", "{photo}", "--feather", "-2", "-o", "{tmp}/a.png"], "feather"),
+        (["stylize", "{photo}", "--style", "preset:frost", "-o", "{tmp}/a.xyz"], "image format"),
+        (["stylize", "{photo}"], "--style"),
+        (["stylize", "{photo}", "--style", "preset:frost", "--option", "novalue", "-o", "{tmp}/a.png"], "KEY=VALUE"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(photo, tmp_path, capsys, args, message):
+    argv = [a.format(photo=photo, tmp=tmp_path) for a in args]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.startswith("restyle: error:") and len(err.splitlines()) == 1
+
+
+def test_existing_output_is_kept_without_overwrite(photo, tmp_path, capsys):
+    out = tmp_path / "keep.png"
+    out.write_bytes(b"precious")
+    assert main(["stylize", str(photo), "--style", "preset:frost", "-o", str(out)]) == 2
+    assert out.read_bytes() == b"precious"
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["stylize", str(photo), "--style", "preset:frost", "-o", str(out), "--overwrite", "-q"]) == 0
+    assert Image.open(out).size == (200, 150)
+
+
+def test_styles_lists_all_presets_and_renders_a_sheet(tmp_path, capsys):
+    assert main(["styles", "--json"]) == 0
+    presets = json.loads(capsys.readouterr().out)
+    assert len(presets) == 26 and len({p["name"] for p in presets}) == 26
+    sheet = tmp_path / "sheet.png"
+    assert main(["styles", "--sheet", str(sheet)]) == 0
+    assert Image.open(sheet).size[0] > 7 * 150
+
+
+def test_demo_runs_from_a_fresh_process(tmp_path):
+    """The README's first command, as a user runs it: a new process, the console script."""
+    out = tmp_path / "demo.png"
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", "demo", "-o", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "NASA" in proc.stdout
+    image = np.asarray(Image.open(out))
+    assert image.shape == (512, 512, 3) and image.std() > 20
+    again = subprocess.run([sys.executable, "-m", "engine.cli", "demo", "-o", str(out)], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "Traceback" not in again.stderr

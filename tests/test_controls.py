@@ -1,0 +1,107 @@
+"""Strength, blends, colour preservation, style scale, determinism, progress and cancel."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine
+from engine.imaging.color import _RGB_TO_YUV
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.float64) - b.astype(np.float64)).mean())
+
+
+def test_preset_strength_zero_returns_the_content_and_grows_with_strength(stylizer, content_small):
+    none = stylizer.stylize(content_small, "preset:carnival", strength=0.0)
+    assert np.array_equal(none, content_small)
+    half = stylizer.stylize(content_small, "preset:carnival", strength=0.5)
+    full = stylizer.stylize(content_small, "preset:carnival", strength=1.0)
+    assert 0 < _distance(half, content_small) < _distance(full, content_small)
+
+
+def test_arbitrary_strength_moves_from_the_contents_own_style(stylizer, content_small, style_other):
+    own = stylizer.stylize(content_small, style_other, strength=0.0)
+    full = stylizer.stylize(content_small, style_other, strength=1.0)
+    styled_palette = stylizer.stylize(content_small, style_other, strength=0.6)
+    assert _distance(own, content_small) < _distance(full, content_small)
+    assert _distance(own, full) > _distance(styled_palette, full)
+
+
+def test_blend_weights_mix_styles(stylizer, content_small, style_small, style_other):
+    only_first = stylizer.stylize(content_small, [style_small, style_other], weights=[1, 0])
+    first = stylizer.stylize(content_small, style_small)
+    assert np.array_equal(only_first, first)
+    mixed = stylizer.stylize(content_small, [style_small, style_other], weights=[0.5, 0.5])
+    second = stylizer.stylize(content_small, style_other)
+    assert _distance(mixed, first) > 1 and _distance(mixed, second) > 1
+
+
+def test_preset_blend_differs_from_both_presets(stylizer, content_small):
+    a = stylizer.stylize(content_small, "preset:scarlet")
+    b = stylizer.stylize(content_small, "preset:frost")
+    ab = stylizer.stylize(content_small, ["preset:scarlet", "preset:frost"], weights=[0.5, 0.5])
+    assert _distance(ab, a) > 2 and _distance(ab, b) > 2
+
+
+def _chroma(rgb: np.ndarray) -> np.ndarray:
+    return (rgb.astype(np.float32) / 255 @ _RGB_TO_YUV.T)[..., 1:]
+
+
+def test_preserve_colors_keeps_the_contents_chroma(stylizer, content_small, style_small):
+    plain = stylizer.stylize(content_small, style_small)
+    kept = stylizer.stylize(content_small, style_small, preserve_colors=True)
+    assert np.abs(_chroma(kept) - _chroma(content_small)).mean() < 0.01
+    assert np.abs(_chroma(plain) - _chroma(content_small)).mean() > 0.03
+    luma = np.array([0.299, 0.587, 0.114])
+    assert np.abs(kept @ luma - plain @ luma).mean() < 3  # the stylized light and dark stay
+
+
+def test_histogram_matching_brings_the_contents_palette(stylizer, content_small, style_other):
+    plain = stylizer.stylize(content_small, style_other)
+    matched = stylizer.stylize(content_small, style_other, preserve_colors="histogram")
+    target = content_small.reshape(-1, 3).mean(0)
+    assert np.abs(matched.reshape(-1, 3).mean(0) - target).sum() < np.abs(plain.reshape(-1, 3).mean(0) - target).sum()
+
+
+def test_style_scale_changes_stroke_size_not_image_size(stylizer, content_small, style_small):
+    fine = stylizer.stylize(content_small, style_small, style_scale=1.0)
+    coarse = stylizer.stylize(content_small, style_small, style_scale=2.0)
+    assert coarse.shape == fine.shape
+    detail = lambda img: np.abs(np.diff(img.astype(float), axis=1)).mean()  # noqa: E731
+    assert detail(coarse) < detail(fine)
+
+
+def test_output_is_deterministic(stylizer, content_small, style_small):
+    a = stylizer.stylize(content_small, style_small, strength=0.7)
+    b = engine.Stylizer(device="cpu").stylize(content_small, style_small, strength=0.7)
+    assert np.array_equal(a, b)
+
+
+def test_progress_reports_reach_the_total(stylizer, content_small):
+    reports = []
+    stylizer.stylize(content_small, "preset:batik", progress=reports.append)
+    assert reports and reports[-1].done == reports[-1].total
+    assert [r.done for r in reports] == sorted(r.done for r in reports)
+
+
+def test_cancel_stops_the_job(content_small):
+    stylizer = engine.Stylizer(device="cpu", memory_budget_mb=1)  # tiles: several steps
+    token = engine.CancelToken()
+
+    def cancel_after_first(report):
+        token.cancel()
+
+    with pytest.raises(engine.Cancelled):
+        stylizer.stylize(np.tile(content_small, (3, 3, 1)), "preset:batik", progress=cancel_after_first, cancel=token)
+    done = engine.CancelToken()
+    done.cancel()
+    with pytest.raises(engine.Cancelled):
+        stylizer.stylize(content_small, "preset:batik", cancel=done)
+
+
+def test_one_shot_function_and_pil_round_trip(content_small):
+    from PIL import Image
+
+    out = engine.stylize(Image.fromarray(content_small), "preset:porcelain")
+    assert isinstance(out, Image.Image) and out.size == (160, 120) and out.mode == "RGB"
