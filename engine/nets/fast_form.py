@@ -199,22 +199,25 @@ def _reflect_pad_phases(h: torch.Tensor, radius: int) -> torch.Tensor:
 
 
 def region_moments(
-    h: torch.Tensor, margins: Sequence[Margins], groups: int, rows_per_block: int = 16
+    h: torch.Tensor, margins: Sequence[Margins], groups: int, block_elements: int = 1 << 20
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and variance over the batch, leaving out each image's ``margins``.
 
     ``h`` is channels-last; every ``groups`` consecutive channels are the phases of one channel and
     count as one. Sums run as matrix-vector products over row blocks, accumulated in float64: the
-    reductions torch offers for channels-last tensors are many times slower on the CPU.
+    reductions torch offers for channels-last tensors are many times slower on the CPU. Blocks are
+    large (about ``block_elements`` values) so that few parallel regions start: on a busy machine each
+    one can wait for a time slice.
     """
     if not h.is_contiguous(memory_format=torch.channels_last):
         h = h.contiguous(memory_format=torch.channels_last)
     n, c, height, width = h.shape
     sums = torch.zeros(2, c, dtype=torch.float64, device=h.device)
     count = 0
-    ones = torch.ones(1, rows_per_block, dtype=h.dtype, device=h.device)
     for image, (top, bottom, left, right) in zip(range(n), margins):
         rows, cols = height - top - bottom, width - left - right
+        rows_per_block = max(1, min(rows, block_elements // (cols * c)))
+        ones = torch.ones(1, rows_per_block, dtype=h.dtype, device=h.device)
         square = torch.empty(rows_per_block, cols * c, dtype=h.dtype, device=h.device)
         total = torch.zeros(2, cols * c, dtype=torch.float64, device=h.device)
         offset = h.storage_offset() + image * height * width * c + (top * width + left) * c
