@@ -18,25 +18,32 @@ from ..optimize.options import OptimizeOptions
 from ..progress import CancelToken, ProgressCallback
 from .base import Method, MethodSettings, RegionJob
 
+CONTEXT_MARGIN = 48
+
 
 class OptimizeMethod:
     """Optimizes the union of the regions' context boxes in one run, a guided style per region.
 
-    ``fast`` is the method whose result starts the optimization when ``init="fast"``.
+    ``fast`` is the method whose result starts the optimization when ``init="fast"`` (by default
+    the arbitrary-style method, made when first needed).
     """
 
     name = "optimize"
-    context_margin = 48
 
-    def __init__(self, fast: Optional[Method] = None) -> None:
+    def __init__(self, device: torch.device, fast: Optional[Method] = None) -> None:
+        self.device = torch.device(device)
         self.fast = fast
         self._backbones: dict[tuple, Backbone] = {}
 
-    def backbone(self, options: OptimizeOptions, device: torch.device) -> Backbone:
-        """The backbone the options ask for, loaded once per (backbone, weights file, device)."""
-        key = (*resolve_backbone(options.backbone, options.weights), str(device))
+    def context_margin(self, settings: MethodSettings) -> int:
+        """Pixels of context wanted around a region: enough for the deepest layer to see past the edge."""
+        return CONTEXT_MARGIN
+
+    def backbone(self, options: OptimizeOptions) -> Backbone:
+        """The backbone the options ask for, loaded once per (backbone, weights file)."""
+        key = resolve_backbone(options.backbone, options.weights)
         if key not in self._backbones:
-            self._backbones[key] = load_backbone(key[0], key[1], device)
+            self._backbones[key] = load_backbone(*key, self.device)
         return self._backbones[key]
 
     def render(
@@ -49,9 +56,9 @@ class OptimizeMethod:
     ) -> list[np.ndarray]:
         """Stylize the regions of ``rgb``; returns each region's context box (see ``Method``)."""
         options = OptimizeOptions.from_dict(settings.extra)
-        device = torch.device(settings.device)
+        device = self.device
         box = union_box(regions)
-        net = self.backbone(options, device)
+        net = self.backbone(options)
         check_fits(box.extent, net.bytes_per_pixel, device)
         content = to_tensor(rgb[box.slices], device)
         guides = region_guides([None if r.mask is None else r.mask[box.slices] for r in regions], box.extent)
@@ -73,10 +80,9 @@ class OptimizeMethod:
         if init == "content":
             return start
         if self.fast is None:
-            raise BadInput(
-                "init='fast' needs the fast (arbitrary) method, which is not available here",
-                "use init='content' or init='noise'",
-            )
+            from .feedforward import ArbitraryMethod
+
+            self.fast = ArbitraryMethod(self.device)
         fast_settings = dataclasses.replace(settings, extra=None)
         pieces = self.fast.render(rgb, regions, fast_settings, None, cancel)
         return paste_regions(start, regions, pieces, box)

@@ -34,6 +34,9 @@ MOBILENET_TAPS = {
     "expand14": "14.block.0",
 }
 MOBILENET_BYTES_PER_PIXEL = 3500.0
+# TensorFlow's SAME padding pads stride-2 layers on the bottom/right only, which left a band of
+# noise along those edges; mirrored borders put the edges inside the image.
+MOBILENET_BORDER = 8
 
 
 class Backbone(nn.Module):
@@ -53,6 +56,7 @@ class Backbone(nn.Module):
         bytes_per_pixel: float,
         mean: Optional[Sequence[float]] = None,
         std: Optional[Sequence[float]] = None,
+        border: int = 0,
     ) -> None:
         super().__init__()
         self.name = name
@@ -62,6 +66,7 @@ class Backbone(nn.Module):
         self.content_layer = content_layer
         self.bytes_per_pixel = bytes_per_pixel  # peak optimization memory per image pixel (measured)
         self.memory_format = torch.contiguous_format  # layout images are given in (see load_backbone)
+        self.border = border  # mirrored pixels added around images so that edges look like the interior
         self.normalize = mean is not None
         self.register_buffer("mean", torch.tensor(mean or (0.0, 0.0, 0.0)).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(std or (1.0, 1.0, 1.0)).view(1, 3, 1, 1))
@@ -83,6 +88,7 @@ class Backbone(nn.Module):
 
     def forward(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
         """Features of ``image`` (N x 3 x H x W, RGB 0..1) at ``layers``, running only as deep as needed."""
+        image = image.contiguous(memory_format=self.memory_format)
         blocks = [int(self.taps[name].split(".")[0]) for name in layers if self.taps[name] != PIXELS]
         x = (image - self.mean) / self.std if self.normalize else image
         with self._lock:
@@ -172,4 +178,5 @@ def load_mobilenet() -> Backbone:
         style_layers=("pixels", "conv0", "expand2", "expand4", "expand7", "expand14"),
         content_layer="expand8",
         bytes_per_pixel=MOBILENET_BYTES_PER_PIXEL,
+        border=MOBILENET_BORDER,
     )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 
 from ..errors import BadInput
 from . import losses
@@ -78,7 +79,7 @@ class Objective:
         }
 
     def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.backbone(image.contiguous(memory_format=self.backbone.memory_format), self.layers)
+        return self.backbone(padded(image, self.backbone.border), self.layers)
 
     def _targets(self, content, guides, regions, generator) -> tuple[dict, dict[str, torch.Tensor]]:
         """Targets by kind ("content", "gram", "attention") and layer; the guides at each layer."""
@@ -92,7 +93,7 @@ class Objective:
             targets["attention"] = {}
         for name in self.layer_weights:
             feats = content_features[name]
-            layer_guides = None if self.plain else guides_at(guides.to(feats), *feats.shape[-2:])
+            layer_guides = None if self.plain else guides_at(padded(guides.to(feats)[None], self.backbone.border)[0], *feats.shape[-2:])
             if self.options.uses_gram:
                 own = losses.gram(feats, layer_guides)
                 per_guide = []
@@ -147,6 +148,11 @@ class Objective:
             )
         parts["tv"] = opts.tv_weight * losses.total_variation(image)
         return sum(parts.values()), parts
+
+
+def padded(image: torch.Tensor, border: int) -> torch.Tensor:
+    """``image`` (N x C x H x W) grown by ``border`` mirrored pixels on every side."""
+    return F.pad(image, (border,) * 4, mode="reflect") if border else image
 
 
 def _norms(target: torch.Tensor, per_guide: bool) -> torch.Tensor:

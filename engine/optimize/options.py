@@ -23,10 +23,10 @@ class OptimizeOptions:
     backbone: str = "auto"  # "auto": VGG-19 when its weights are installed, else mobilenet
     weights: Optional[str] = None  # VGG-19 checkpoint path (first in the lookup order)
     fusion: str = "gram"
-    content_weight: float = 1.0
+    content_weight: float = 0.2
     style_weight: float = 10.0
     attention_weight: float = 10.0
-    tv_weight: float = 1.0
+    tv_weight: float = 5.0
     layer_weights: Optional[tuple[float, ...]] = None  # one per style layer; None: equal
     optimizer: str = "lbfgs"
     iterations: Union[int, tuple[int, ...]] = 200  # per scale, or one count for each scale
