@@ -139,7 +139,10 @@ class FastTransformer(nn.Module):
             name = layer.spec.name
             if name.startswith("res.") and name.endswith(".0"):
                 skip = h
-            h = conv(_pad(h, factor, layer))
+            if layer.in_factor == 1 and not layer.spec.upsample:
+                h = _conv_reflect(conv, _to_factor(h, factor, 1), layer.radius)
+            else:
+                h = conv(_pad(h, factor, layer))
             factor = layer.out_factor
             if layer.spec.normalized and not self.frozen:
                 h = self._normalize(h, layer, norm_index, record, margins)
@@ -165,14 +168,33 @@ class FastTransformer(nn.Module):
         return torch.addcmul(shift, h, scale, out=h)
 
 
+def _conv_reflect(conv: nn.Conv2d, h: torch.Tensor, r: int) -> torch.Tensor:
+    """``conv`` of ``h`` reflection-padded by ``r``, without copying ``h`` into a padded tensor.
+
+    The convolution runs with zero padding (no copy), then the border ring that padding reaches is
+    recomputed from thin reflection-padded strips. Stride 2 (even sizes) only reaches the top/left.
+    """
+    w, b = conv.weight, conv.bias
+    stride = conv.stride[0]
+    out = F.conv2d(h, w, b, stride=stride, padding=r)
+    height, width = h.shape[-2:]
+    if stride == 2:
+        out[:, :, :1, :] = F.conv2d(F.pad(h[:, :, : 2 * r], [r, r, r, 0], mode="reflect"), w, b, stride=2)
+        out[:, :, 1:, :1] = F.conv2d(F.pad(h[:, :, 1:, : 2 * r], [r, 0, 0, 0], mode="reflect"), w, b, stride=2)
+        return out
+    out[:, :, :r, :] = F.conv2d(F.pad(h[:, :, : 2 * r], [r, r, r, 0], mode="reflect"), w, b)
+    out[:, :, height - r :, :] = F.conv2d(F.pad(h[:, :, height - 2 * r :], [r, r, 0, r], mode="reflect"), w, b)
+    out[:, :, r : height - r, :r] = F.conv2d(F.pad(h[:, :, :, : 2 * r], [r, 0, 0, 0], mode="reflect"), w, b)
+    out[:, :, r : height - r, width - r :] = F.conv2d(F.pad(h[:, :, :, width - 2 * r :], [0, r, 0, 0], mode="reflect"), w, b)
+    return out
+
+
 def _pad(h: torch.Tensor, factor: int, layer: FastLayer) -> torch.Tensor:
-    """The input of ``layer`` (currently in phase form ``factor``), padded by reflection as the original net."""
+    """The input of a phase-form ``layer`` (currently in form ``factor``), padded as the original net pads."""
     h = _to_factor(h, factor, layer.in_factor)
     if layer.spec.upsample:
         # Reflecting an upsampled signal by one pixel repeats the edge of the low-resolution one.
         return F.pad(h, [layer.radius] * 4, mode="replicate")
-    if layer.in_factor == 1:
-        return F.pad(h, [layer.radius] * 4, mode="reflect")
     return _reflect_pad_phases(h, layer.radius)
 
 
