@@ -48,15 +48,27 @@ def test_an_all_zero_selection_mask_is_refused() -> None:
 PONG = {"context_margin": 64, "context_margins": {"arbitrary": 64, "preset": 32, "optimize": 128}}
 
 
-def test_quality_uses_the_optimization_method_and_its_margin() -> None:
+def test_fast_uses_the_preset_nets_for_presets_and_the_arbitrary_net_for_images() -> None:
+    presets = [StyleChoice("preset", "wave"), StyleChoice("preset", "mosaic")]
+    images = [StyleChoice("file", "/x/a.jpg"), StyleChoice("layer", "{id}")]
+    assert request.engine_method(Settings(), presets, PONG) == "preset"
+    assert request.engine_method(Settings(), images, PONG) == "arbitrary"
+    with pytest.raises(request.RequestError, match="only presets or only images"):
+        request.engine_method(Settings(), presets + images, PONG)
+
+
+def test_quality_uses_the_optimization_method_and_its_margin_for_style_images() -> None:
     s = Settings(method="quality")
-    method = request.engine_method(s, PONG)
+    method = request.engine_method(s, [StyleChoice("file", "/x/a.jpg")], PONG)
     assert method == "optimize" and request.context_margin(PONG, method) == 128
+    with pytest.raises(request.RequestError, match="choose Fast for presets"):
+        request.engine_method(s, [StyleChoice("preset", "wave")], PONG)
 
 
 def test_quality_is_refused_when_the_engine_lacks_it() -> None:
     with pytest.raises(request.RequestError, match="choose Fast"):
-        request.engine_method(Settings(method="quality"), {"context_margins": {"arbitrary": 64}})
+        request.engine_method(Settings(method="quality"), [StyleChoice("file", "/a.png")],
+                              {"context_margins": {"arbitrary": 64}})
 
 
 def test_margin_falls_back_to_the_single_margin_then_a_default() -> None:

@@ -155,6 +155,12 @@ def layer_names(doc):
     return [n.name() for n in doc.rootNode().childNodes()]
 
 
+def added_layer(doc, before_names):
+    """The one top-level node whose name was not there before."""
+    (node,) = [n for n in doc.rootNode().childNodes() if n.name() not in before_names]
+    return node
+
+
 def run_dialog(driver, preset_row=0, ok=True, shot=None):
     """Trigger the action, wait for the engine in its dialog, pick a preset, press OK (or Cancel)."""
     trigger()
@@ -164,7 +170,7 @@ def run_dialog(driver, preset_row=0, ok=True, shot=None):
         return dialog
     started = time.monotonic()
     ok_button = dialog.buttons.button(QDialogButtonBox.Ok)
-    outcome = yield from driver.wait(lambda: (ok_button.isEnabled() and "ready") or modal(QMessageBox), 300,
+    outcome = yield from driver.wait(lambda: (ok_button.isEnabled() and "ready") or modal(QMessageBox), 150,
                                      "the engine to answer in the dialog")
     driver.report["timings"]["engine_ready_s"] = round(time.monotonic() - started, 2)
     if isinstance(outcome, QMessageBox):
@@ -225,6 +231,7 @@ def end_to_end(driver, scenario):
         menubar.setActiveAction(None)
     original = bytes(node.pixelData(0, 0, 128, 96))
     before = len(doc.rootNode().childNodes())
+    before_names = layer_names(doc)
     started = time.monotonic()
     dialog = yield from run_dialog(driver, shot=shots and shots + "/krita_dialog.png")
     if isinstance(dialog, QMessageBox):
@@ -237,7 +244,7 @@ def end_to_end(driver, scenario):
         return
     names = layer_names(doc)
     driver.check("layers_after_job", names)
-    new = doc.activeNode()
+    new = added_layer(doc, before_names)
     driver.check("new_layer", {"name": new.name(), "index_above_original": names.index(new.name()) - names.index(
         node.name()), "type": new.type(), "depth": new.colorDepth()})
     driver.check("original_unchanged", bytes(node.pixelData(0, 0, 128, 96)) == original)
@@ -261,6 +268,7 @@ def end_to_end(driver, scenario):
     doc16, node16 = yield from new_document(driver, "restyle-u16", 64, 48, "U16")
     original16 = bytes(node16.pixelData(0, 0, 64, 48))
     before = len(doc16.rootNode().childNodes())
+    before_names = layer_names(doc16)
     started = time.monotonic()
     dialog = yield from run_dialog(driver)
     driver.check("u16_dialog_remembered", [dialog.blend.rowCount(), dialog.presets.currentRow()]
@@ -270,7 +278,7 @@ def end_to_end(driver, scenario):
     if box is not None:
         driver.check("u16_job_message", close_message(box))
         return
-    new16 = doc16.activeNode()
+    new16 = added_layer(doc16, before_names)
     data = struct.unpack(f"<{64 * 48 * 4}H", bytes(new16.pixelData(0, 0, 64, 48)))
     orig = struct.unpack(f"<{64 * 48 * 4}H", original16)
     driver.check("u16_pixels", {"depth": new16.colorDepth(), "profile": new16.colorProfile(),

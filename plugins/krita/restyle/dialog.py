@@ -82,7 +82,7 @@ class StyleTransferDialog(QDialog):
 
         self.method = QComboBox()
         self.method.addItem("Fast", "fast")
-        self.method.addItem("Quality (slow: optimizes the image)", "quality")
+        self.method.addItem("Quality (slow; from style images, not presets)", "quality")
         self.method.setCurrentIndex(METHODS.index(settings.method))
         self.strength = _spin(0.0, 1.0, 0.05, settings.strength)
         self.preserve = QComboBox()
@@ -194,7 +194,8 @@ class StyleTransferDialog(QDialog):
         for i in range(self.presets.count()):
             if self.presets.item(i).data(Qt.UserRole) in remembered[:1] or (not remembered and i == 0):
                 self.presets.setCurrentRow(i)
-        if not self._method_available("quality"):
+        margins = pong.get("context_margins")
+        if isinstance(margins, dict) and "optimize" not in margins:
             self.method.model().item(1).setEnabled(False)
             self.method.setCurrentIndex(0)
         self.busy.hide()
@@ -208,10 +209,6 @@ class StyleTransferDialog(QDialog):
         self.status.setText("The engine is not available.")
         QMessageBox.warning(self, "Style Transfer", message)
         self.reject()
-
-    def _method_available(self, method: str) -> bool:
-        margins = self.pong.get("context_margins")
-        return not isinstance(margins, dict) or request.ENGINE_METHODS[method] in margins
 
     def _accept(self) -> None:
         try:

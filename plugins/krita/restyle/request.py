@@ -5,7 +5,6 @@ from typing import Any, Dict, List, Mapping, Sequence
 
 from .settings import Settings, StyleChoice
 
-ENGINE_METHODS = {"fast": "arbitrary", "quality": "optimize"}
 DEFAULT_MARGIN = 64
 MAX_LAYER_NAME = 80
 
@@ -14,12 +13,26 @@ class RequestError(Exception):
     """The dialog's choices do not make a job; the message says what to change."""
 
 
-def engine_method(settings: Settings, pong: Mapping[str, Any]) -> str:
-    """The engine method for the chosen quality; raise ``RequestError`` if this engine lacks it."""
-    method = ENGINE_METHODS[settings.method]
+def engine_method(settings: Settings, choices: Sequence[StyleChoice], pong: Mapping[str, Any]) -> str:
+    """The engine method for the chosen quality and styles; raise ``RequestError`` when they do not fit.
+
+    Fast is the preset nets for presets and the arbitrary net for style images; Quality is the
+    optimization method, which works from style images only.
+    """
+    presets = any(c.kind == "preset" for c in choices)
+    images = any(c.kind != "preset" for c in choices)
+    if settings.method == "quality":
+        if presets:
+            raise RequestError("Quality works from style images (an image file or a layer), not presets: "
+                               "choose Fast for presets")
+        method = "optimize"
+    elif presets and images:
+        raise RequestError("Fast cannot blend presets with style images: blend only presets or only images")
+    else:
+        method = "preset" if presets else "arbitrary"
     margins = pong.get("context_margins")
     if isinstance(margins, dict) and margins and method not in margins:
-        raise RequestError(f"this engine has no '{settings.method}' method ({method}); choose Fast")
+        raise RequestError(f"this engine has no {method} method; choose Fast")
     return method
 
 
