@@ -165,7 +165,7 @@ class Stylizer:
                     from .methods.optimize import OptimizeMethod
                 except ImportError:
                     raise BadInput("the optimize method is not available in this build", "use method arbitrary or preset") from None
-                self._methods[name] = OptimizeMethod(self.device)
+                self._methods[name] = OptimizeMethod(self.device, fast=self._method("arbitrary"))
             else:
                 raise BadInput(f"unknown method '{name}'", f"use one of: {', '.join(METHODS)}")
         return self._methods[name]
