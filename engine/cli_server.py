@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from .discovery import DISCOVERY_NAME, RuntimeDirError, ensure_runtime_dir, read_discovery
+from .discovery import DISCOVERY_NAME, RuntimeDirError, ensure_private_dir, ensure_runtime_dir, read_discovery
 from .errors import BadInput, RestyleError
 from .keys import SECRET_NAME, generate_keys, keys_dir, load_server_keys
 from .stylize_request import Limits
@@ -34,6 +34,8 @@ def add_commands(subparsers: Any) -> None:
     serve.add_argument("--discovery-file", type=Path, help="where to tell clients the endpoint "
                                                            "(default: engine.json in the runtime folder)")
     serve.add_argument("--log-file", type=Path, help="default: engine.log next to the discovery file")
+    serve.add_argument("--no-shared-memory", action="store_true",
+                       help="send all pixels over the socket, even to clients on this machine")
     serve.add_argument("-v", "--verbose", action="store_true", help="log every message")
     serve.set_defaults(func=run_serve)
 
@@ -47,7 +49,8 @@ def add_commands(subparsers: Any) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted; 2 with a one-line message when the options or the setup are wrong."""
-    from .server import Server, ServerConfig, check_bind, default_endpoint
+    from .server import Server, ServerConfig, check_bind, default_endpoint, is_loopback
+    from .shm import available as shm_available
 
     try:
         discovery_file = args.discovery_file or ensure_runtime_dir() / DISCOVERY_NAME
@@ -58,11 +61,13 @@ def run_serve(args: argparse.Namespace) -> int:
             raise BadInput("--client-timeout and --threads must be positive", "pass e.g. --client-timeout 10")
         _refuse_second_engine(discovery_file)
         log_file = args.log_file or discovery_file.with_name("engine.log")
+        shared = is_loopback(endpoint) and shm_available() and not args.no_shared_memory
         _setup_logging(log_file, args.verbose)
         config = ServerConfig(
             endpoint=endpoint, workers=args.workers, max_queue=args.max_queue,
             limits=Limits(args.max_side, args.max_pixels), client_timeout_s=args.client_timeout,
             curve_keys=curve_keys, discovery_file=discovery_file, log_file=log_file,
+            shared_memory=ensure_private_dir(discovery_file.parent / "shm") if shared else None,
         )
         server = Server(config, lambda: _make_stylizer(args.device, args.threads))
         for sig in (signal.SIGINT, signal.SIGTERM):

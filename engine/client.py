@@ -12,12 +12,15 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import zmq
 
-from .discovery import discovery_path, ensure_runtime_dir, read_discovery
+from .discovery import discovery_path, ensure_runtime_dir, is_private_dir, read_discovery
 from .protocol import ENGINE_TYPES, ITEMSIZE, Frame, Message, ProtocolError, deserialize, frame_nbytes, serialize
+from .shm import MIN_BYTES, SegmentPool, ShmError
+from .shm import available as shm_available
 
 log = logging.getLogger("restyle.client")
 
@@ -115,10 +118,15 @@ class EngineClient:
         self._socket: Optional[zmq.Socket] = None
         self._ids = itertools.count(1)
         self._process: Optional[subprocess.Popen] = None
+        self._pong: Optional[dict] = None
+        self._pool: Optional[SegmentPool] = None
+        self._shm_refused = False
 
     def close(self) -> None:
-        """Close the connection; an engine this client started keeps running."""
+        """Close the connection and remove this client's shared-memory files; an engine it started keeps running."""
         self._reset()
+        if self._pool is not None:
+            self._pool.close()
         self._ctx.term()
 
     def __enter__(self) -> "EngineClient":
@@ -153,7 +161,8 @@ class EngineClient:
 
     def ping(self, timeout_s: float = 5.0) -> dict:
         """The engine's ``pong``: versions, device, queue length, context margin, limits."""
-        return dict(self._call("ping", {}, "pong", timeout_s).header)
+        self._pong = dict(self._call("ping", {}, "pong", timeout_s).header)
+        return dict(self._pong)
 
     def status(self, timeout_s: float = 5.0) -> dict:
         """The engine's queue and this client's jobs."""
@@ -173,7 +182,19 @@ class EngineClient:
                 on_progress: Optional[Callable[[dict], None]] = None,
                 cancel: Optional[Callable[[], bool]] = None) -> Result:
         """Stylize ``content`` on the engine; raises :class:`JobCancelled`, :class:`EngineError`, :class:`EngineNotRunning`."""
-        fields, frames = _stylize_message(content, styles, mask, options)
+        fields, inline = _stylize_message(content, styles, mask, options)
+        frames = self._shared_frames(content, inline)
+        try:
+            return self._run_job(content, fields, frames, on_progress, cancel)
+        except EngineError as e:
+            if e.code != "shm_unavailable" or frames is inline:
+                raise
+            log.info("the engine cannot use shared memory (%s); sending the pixels inline", e.message)
+            self._shm_refused = True
+            return self._run_job(content, fields, inline, on_progress, cancel)
+
+    def _run_job(self, content: Image, fields: dict, frames: List[Frame],
+                 on_progress: Optional[Callable[[dict], None]], cancel: Optional[Callable[[], bool]]) -> Result:
         job_id = self._new_id("job")
         wait = _JobWait(job_id, content, on_progress)
         self._send("stylize", job_id, fields, frames)
@@ -184,10 +205,44 @@ class EngineClient:
                 self._send_quietly("cancel", {"job": job_id})
             raise
 
+    def _shared_frames(self, content: Image, frames: List[Frame]) -> List[Frame]:
+        """``frames`` with the content (and the result) in shared memory, when the engine is on this machine."""
+        if content.nbytes < MIN_BYTES or self._shm_refused or not shm_available():
+            return frames
+        if self._pong is None:
+            self.ping(timeout_s=min(5.0, self.timeout_s))
+        folder = (self._pong or {}).get("shm_dir")
+        if not isinstance(folder, str) or not is_private_dir(Path(folder)):
+            return frames
+        if self._pool is None or self._pool.folder != Path(folder):
+            if self._pool is not None:
+                self._pool.close()
+            self._pool = SegmentPool(Path(folder))
+        shape = (content.height, content.width, content.channels)
+        try:
+            source = self._pool.acquire(content.nbytes)
+            with source.view(content.nbytes) as view:
+                view[:] = memoryview(content.data).cast("B")
+            target = self._pool.acquire(content.nbytes, exclude=(source,))
+        except (OSError, ShmError) as e:
+            log.info("shared memory unusable (%s); sending the pixels inline", e)
+            self._shm_refused = True
+            return frames
+        return ([Frame("content", shape, content.dtype, None, source.name)] + frames[1:]
+                + [Frame("output", shape, content.dtype, None, target.name)])
+
+    def _own_segment(self, name: str, nbytes: int) -> memoryview:
+        """A view of this client's segment ``name``, where the engine wrote a result."""
+        segment = self._pool.find(name) if self._pool is not None else None
+        if segment is None or segment.size < nbytes:
+            raise ShmError(f"{name!r} is not a shared-memory segment of this client")
+        return segment.view(nbytes)
+
     def _wait_for(self, wait: "_JobWait", fields: dict, frames: List[Frame],
                   cancel: Optional[Callable[[], bool]]) -> Result:
         retry_s = max(3 * HEARTBEAT_S, self.timeout_s / ATTEMPTS)
-        last_heard = next_beat = last_retry = time.monotonic()
+        last_heard = last_retry = time.monotonic()
+        next_beat = last_heard + HEARTBEAT_S
         while True:
             now = time.monotonic()
             if now - last_heard > self.timeout_s:
@@ -301,7 +356,7 @@ class EngineClient:
             return None
         parts = sock.recv_multipart(copy=False)
         try:
-            return deserialize(parts, ENGINE_TYPES)
+            return deserialize(parts, ENGINE_TYPES, self._own_segment)
         except ProtocolError as e:
             if e.code == "unsupported_protocol":
                 raise EngineError(e.code, e.message, e.hint) from None

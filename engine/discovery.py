@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -34,16 +35,29 @@ def runtime_dir() -> Path:
 
 def ensure_runtime_dir() -> Path:
     """Create the runtime folder (mode 0700) and check no other user owns or can read it."""
-    path = runtime_dir()
+    return ensure_private_dir(runtime_dir())
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (mode 0700) if needed and check that no other user owns or can read it."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if sys.platform != "win32":
-        st = path.stat()
-        if st.st_uid != os.getuid() or st.st_mode & 0o077:
-            raise RuntimeDirError(
-                f"runtime folder {path} is shared with other users; remove it or set RESTYLE_RUNTIME_DIR "
-                "to a folder only you can read"
-            )
+    if not is_private_dir(path):
+        raise RuntimeDirError(
+            f"folder {path} is shared with other users; remove it or set RESTYLE_RUNTIME_DIR "
+            "to a folder only you can read"
+        )
     return path
+
+
+def is_private_dir(path: Path) -> bool:
+    """Whether ``path`` is a folder of this user that nobody else can read (always true on Windows)."""
+    if sys.platform == "win32":
+        return path.is_dir()
+    try:
+        st = os.stat(str(path), follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
 
 
 def discovery_path() -> Path:

@@ -2,14 +2,15 @@
 
 Both sides use :func:`serialize` to build a message and :func:`deserialize` to check and read one.
 Standard library only (pyzmq frames are accepted duck-typed), so it runs inside Krita's and GIMP's
-Python >= 3.8. Binary frames are little-endian, C-ordered arrays.
+Python >= 3.8. Binary frames are little-endian, C-ordered arrays. A frame described with ``"shm"``
+has no binary part: its bytes are in the named shared-memory segment (see ``engine/shm.py``).
 """
 from __future__ import annotations
 
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 PROTOCOL = 1
 MAX_HEADER_BYTES = 64 * 1024
@@ -44,6 +45,7 @@ class Frame:
     shape: Tuple[int, ...]
     dtype: str
     data: Any  # bytes-like (bytes, bytearray, memoryview, numpy array, zmq.Frame buffer)
+    shm: Optional[str] = None  # the shared-memory segment holding the bytes instead of a binary part
 
     @property
     def nbytes(self) -> int:
@@ -51,7 +53,10 @@ class Frame:
 
     def describe(self) -> Dict[str, Any]:
         """The frame's entry in the header's ``frames`` list."""
-        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+        entry = {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+        if self.shm is not None:
+            entry["shm"] = self.shm
+        return entry
 
 
 @dataclass(frozen=True)
@@ -90,15 +95,21 @@ def serialize(msg_type: str, msg_id: Optional[str], fields: Optional[Dict[str, A
     header.update(fields or {})
     header["frames"] = [f.describe() for f in frames]
     for f in frames:
-        size = _buffer(f.data).nbytes
+        size = f.nbytes if f.shm is not None else _buffer(f.data).nbytes
         if size != f.nbytes:
             raise ValueError(f"frame {f.name!r} holds {size} bytes but shape {list(f.shape)} {f.dtype} needs {f.nbytes}")
     text = json.dumps(header, allow_nan=False, separators=(",", ":"))
-    return [text.encode("utf-8")] + [f.data for f in frames]
+    return [text.encode("utf-8")] + [f.data for f in frames if f.shm is None]
 
 
-def deserialize(parts: Sequence[Any], accepted_types: Iterable[str]) -> Message:
-    """Check a received multipart message against protocol v1 and return it; raise :class:`ProtocolError`."""
+SharedMemory = Callable[[str, int], Any]  # (segment name, bytes needed) -> buffer; raises on a bad segment
+
+
+def deserialize(parts: Sequence[Any], accepted_types: Iterable[str], shm: Optional[SharedMemory] = None) -> Message:
+    """Check a received multipart message against protocol v1 and return it; raise :class:`ProtocolError`.
+
+    ``shm`` maps the segments that frames name; None refuses such frames.
+    """
     if not parts:
         raise ProtocolError("empty message", "send a JSON header frame first")
     header = _parse_header(_buffer(parts[0]))
@@ -119,7 +130,7 @@ def deserialize(parts: Sequence[Any], accepted_types: Iterable[str]) -> Message:
     if msg_type not in accepted:
         raise ProtocolError(f"unknown message type {msg_type!r}", f"use one of {', '.join(accepted)}",
                             code="unknown_type", msg_id=msg_id)
-    frames = _parse_frames(header.pop("frames", None), parts[1:], msg_id)
+    frames = _parse_frames(header.pop("frames", None), parts[1:], msg_id, shm)
     return Message(header, frames)
 
 
@@ -136,29 +147,49 @@ def _parse_header(raw: memoryview) -> Dict[str, Any]:
     return header
 
 
-def _parse_frames(specs: Any, parts: Sequence[Any], msg_id: str) -> Dict[str, Frame]:
+def _parse_frames(specs: Any, parts: Sequence[Any], msg_id: Optional[str],
+                  shm: Optional[SharedMemory]) -> Dict[str, Frame]:
     if specs is None:
         specs = []
     if not isinstance(specs, list) or len(specs) > MAX_FRAMES:
         raise ProtocolError(f"header 'frames' must be a list of at most {MAX_FRAMES} frame descriptions",
                             "describe each binary frame as {name, shape, dtype}", msg_id=msg_id)
-    if len(specs) != len(parts):
-        raise ProtocolError(f"header describes {len(specs)} binary frames but {len(parts)} arrived",
-                            "send exactly one binary frame per entry of 'frames'", msg_id=msg_id)
+    inline = [s for s in specs if not (isinstance(s, dict) and "shm" in s)]
+    if len(inline) != len(parts):
+        raise ProtocolError(f"header describes {len(inline)} binary frames but {len(parts)} arrived",
+                            "send exactly one binary frame per entry of 'frames' without 'shm'", msg_id=msg_id)
     frames: Dict[str, Frame] = {}
-    for spec, part in zip(specs, parts):
+    next_part = iter(parts)
+    for spec in specs:
         name, shape, dtype = _frame_spec(spec, msg_id)
         if name in frames:
             raise ProtocolError(f"frame name {name!r} used twice", "give every frame its own name", msg_id=msg_id)
-        data = _buffer(part)
         expected = frame_nbytes(shape, dtype)
+        segment = spec.get("shm")
+        if segment is None:
+            data = _buffer(next(next_part))
+        else:
+            data = _shared(shm, segment, expected, msg_id)
         if data.nbytes != expected:
             raise ProtocolError(
                 f"frame {name!r} has {data.nbytes} bytes but shape {list(shape)} {dtype} needs {expected}",
                 "send the whole array, C-ordered, with the shape and dtype the header states", msg_id=msg_id,
             )
-        frames[name] = Frame(name, shape, dtype, data)
+        frames[name] = Frame(name, shape, dtype, data, segment)
     return frames
+
+
+def _shared(shm: Optional[SharedMemory], segment: Any, nbytes: int, msg_id: Optional[str]) -> memoryview:
+    if shm is None:
+        raise ProtocolError("this side does not take shared-memory frames", "send the pixels as binary frames",
+                            code="shm_unavailable", msg_id=msg_id)
+    if not isinstance(segment, str):
+        raise ProtocolError("a frame's 'shm' must be a segment name", "name the segment as a string", msg_id=msg_id)
+    try:
+        return _buffer(shm(segment, nbytes))
+    except Exception as e:  # noqa: BLE001 - whatever the mapping raises, the sender gets an error reply
+        raise ProtocolError(f"shared-memory frame unusable: {e}", "send the pixels as binary frames",
+                            code="shm_unavailable", msg_id=msg_id) from None
 
 
 def _frame_spec(spec: Any, msg_id: str) -> Tuple[str, Tuple[int, ...], str]:

@@ -38,7 +38,8 @@ from .protocol import (
     field_str,
     serialize,
 )
-from .stylize_request import Limits, array_frame, parse_stylize, stylizer_call
+from .shm import MappingCache
+from .stylize_request import Limits, array_frame, parse_stylize, result_frame, stylizer_call
 
 log = logging.getLogger("restyle.server")
 
@@ -65,6 +66,7 @@ class ServerConfig:
     discovery_file: Optional[Path] = None  # None: write none
     log_file: Optional[Path] = None  # named in the discovery file, for clients' error messages
     progress_interval_s: float = 0.1
+    shared_memory: Optional[Path] = None  # folder of clients' shared-memory segments; None: inline frames only
 
 
 def default_endpoint(discovery_file: Path) -> str:
@@ -106,6 +108,8 @@ class Server:
 
     def __init__(self, config: ServerConfig, stylizer_factory: Callable[[], Any]) -> None:
         check_bind(config.endpoint, config.curve_keys is not None)
+        if config.shared_memory is not None and not is_loopback(config.endpoint):
+            raise BadInput("shared memory needs a loopback or ipc endpoint", "bind locally, or leave it off")
         if config.workers < 1 or config.max_queue < 0:
             raise BadInput("need at least one worker and a queue of 0 or more", "pass --workers 1 or more")
         self.config = config
@@ -118,6 +122,7 @@ class Server:
         self._styles_requests: "queue.Queue[Tuple[bytes, str, int]]" = queue.Queue(MAX_STYLES_WAITING)
         self._started = time.monotonic()
         self._inbox_address = f"inproc://restyle-server-{os.getpid()}-{next(_instances)}"
+        self._shm = MappingCache(config.shared_memory) if config.shared_memory else None
 
     def stop(self) -> None:
         """Ask :meth:`serve` to finish: pending jobs get a ``shutting_down`` error; thread-safe."""
@@ -145,7 +150,7 @@ class Server:
         if self.config.discovery_file is not None:
             write_discovery(self.config.discovery_file, self._discovery_info())
         log.info("engine %s serving protocol %d on %s (%d worker(s), device %s)",
-                 __version__, PROTOCOL, self.endpoint, len(workers), self._info["device"])
+                 __version__, PROTOCOL, self.endpoint, self.config.workers, self._info["device"])
         self.ready.set()
         try:
             self._loop(router, inbox)
@@ -214,11 +219,13 @@ class Server:
                         break
                     self._send(parts[0].bytes, parts[1:])
             self._expire_clients()
+            if self._shm is not None:
+                self._shm.trim()
 
     def _handle(self, owner: bytes, parts: Sequence[Any]) -> None:
         msg_id = None
         try:
-            msg = deserialize(parts, CLIENT_TYPES)
+            msg = deserialize(parts, CLIENT_TYPES, self._shm.view if self._shm else None)
             msg_id = msg.id
             if owner in self._last_seen:
                 self._last_seen[owner] = time.monotonic()
@@ -246,8 +253,8 @@ class Server:
             if e.errno != zmq.EHOSTUNREACH:
                 raise
             jobs = self.queue.cancel_all(owner)
-            log.warning("client %s is gone; dropped a message to it and cancelled its %d job(s)",
-                        owner.hex()[:12], len(jobs))
+            log.log(logging.WARNING if jobs else logging.DEBUG,
+                    "client %s is gone; dropped a message to it and cancelled its %d job(s)", owner.hex()[:12], len(jobs))
 
     def _expire_clients(self) -> None:
         now = time.monotonic()
@@ -268,7 +275,8 @@ class Server:
                             workers=self.config.workers, uptime_s=round(time.monotonic() - self._started, 3),
                             max_side=self.config.limits.max_side, max_pixels=self.config.limits.max_pixels,
                             max_frame_bytes=self.config.limits.max_frame_bytes,
-                            curve=self.config.curve_keys is not None), []
+                            curve=self.config.curve_keys is not None,
+                            shm_dir=str(self.config.shared_memory) if self.config.shared_memory else None), []
 
     def _on_styles(self, owner: bytes, msg: Message) -> None:
         size = field_int(msg.header, "thumbnail_size", 96, 16, 512)
@@ -376,7 +384,7 @@ class Server:
                 raise RuntimeError(f"the stylizer returned {getattr(result, 'shape', type(result))} "
                                    f"instead of {content.shape} {content.dtype}")
             elapsed = time.monotonic() - started
-            send("result", {"elapsed_s": round(elapsed, 4)}, [array_frame("image", result)])
+            send("result", {"elapsed_s": round(elapsed, 4)}, [result_frame(job.request, result)])
             log.info("job %s done in %.2f s", job.id, elapsed)
         except RestyleError as e:
             log.info("job %s ended: %s", job.id, e)
@@ -398,6 +406,10 @@ class Server:
             remove_discovery(self.config.discovery_file, os.getpid())
         inbox.close(linger=0)
         router.close()
+        if self._shm is not None:
+            self._shm.close()
+        if self.endpoint and self.endpoint.startswith("ipc://"):
+            Path(self.endpoint[len("ipc://"):]).unlink(missing_ok=True)
         log.info("engine stopped")
 
 

@@ -55,6 +55,7 @@ class StylizeRequest:
     invert_mask: bool
     options: Dict[str, Any]
     mask: Optional[Frame] = None
+    output: Optional[Frame] = None  # a shared-memory frame the result is written into
 
     @property
     def nbytes(self) -> int:
@@ -70,12 +71,17 @@ def parse_stylize(message: Message, limits: Limits) -> StylizeRequest:
     mask = frames.get("mask")
     if mask is not None:
         _check_mask(mask, content)
+    output = frames.get("output")
+    if output is not None and (output.shm is None or (output.shape, output.dtype) != (content.shape, content.dtype)):
+        raise ProtocolError("the output frame must be a shared-memory frame of the content's shape and dtype",
+                            "leave out 'output' to get the result as a binary frame", code="bad_input")
     styles, weights = _styles(header.get("styles"), frames, limits)
-    used = {"content", "mask"} | {s.name for s in styles if isinstance(s, Frame)}
+    used = {"content", "mask", "output"} | {s.name for s in styles if isinstance(s, Frame)}
     unused = sorted(set(frames) - used)
     if unused:
         raise ProtocolError(f"frames {unused} are not referenced by the request",
-                            "send only content, mask and the style images named in 'styles'", code="bad_input")
+                            "send only content, mask, output and the style images named in 'styles'",
+                            code="bad_input")
     options = header.get("options", {})
     if not isinstance(options, dict) or len(options) > MAX_OPTIONS:
         raise ProtocolError(f"'options' must be an object of at most {MAX_OPTIONS} entries",
@@ -87,6 +93,7 @@ def parse_stylize(message: Message, limits: Limits) -> StylizeRequest:
     return StylizeRequest(
         content=content,
         mask=mask,
+        output=output,
         styles=tuple(styles),
         weights=tuple(weights),
         method=field_str(options, "method") if "method" in options else None,
@@ -177,6 +184,14 @@ def array_frame(name: str, array: np.ndarray) -> Frame:
         raise TypeError(f"cannot send a {dtype} array; convert it to one of {', '.join(ITEMSIZE)}")
     array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
     return Frame(name, tuple(array.shape), dtype, array.reshape(-1).view(np.uint8).data)
+
+
+def result_frame(request: StylizeRequest, result: np.ndarray) -> Frame:
+    """The reply's ``image`` frame: written into the request's output segment, or sent as a binary frame."""
+    if request.output is None:
+        return array_frame("image", result)
+    np.copyto(frame_array(request.output), result)
+    return Frame("image", request.output.shape, request.output.dtype, None, request.output.shm)
 
 
 def stylizer_call(request: StylizeRequest) -> Tuple[np.ndarray, Dict[str, Any]]:

@@ -223,10 +223,12 @@ def main() -> None:
     parser.add_argument("--step-s", type=float, default=0.0)
     parser.add_argument("--client-timeout", type=float, default=10.0)
     parser.add_argument("--max-queue", type=int, default=8)
+    parser.add_argument("--shared-memory", type=Path)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     server = Server(ServerConfig(endpoint=args.endpoint, discovery_file=args.discovery_file,
                                  client_timeout_s=args.client_timeout, max_queue=args.max_queue,
+                                 shared_memory=args.shared_memory,
                                  limits=Limits(max_side=4096, max_pixels=4096 * 4096)),
                     lambda: FakeStylizer(steps=args.steps, step_s=args.step_s))
     server.serve()

@@ -20,7 +20,7 @@ from engine.discovery import write_discovery
 from engine.protocol import serialize
 from server_fixtures import ROOT, FakeStylizer, invert, running_server, server_process
 
-CLIENT_MODULES = ("engine/client.py", "engine/protocol.py", "engine/discovery.py")
+CLIENT_MODULES = ("engine/client.py", "engine/protocol.py", "engine/discovery.py", "engine/shm.py")
 
 
 def rgba(width, height, seed=0):
@@ -52,8 +52,8 @@ def client_closure() -> list:
     return sorted(names)
 
 
-def test_the_client_needs_only_protocol_and_discovery():
-    assert client_closure() == ["client", "discovery", "protocol"]
+def test_the_client_needs_only_protocol_discovery_and_shm():
+    assert client_closure() == ["client", "discovery", "protocol", "shm"]
 
 
 def test_client_modules_import_without_numpy_or_torch(tmp_path):
@@ -358,3 +358,80 @@ def test_the_discovery_file_is_private(tmp_path, monkeypatch):
     folder.chmod(0o755)
     with pytest.raises(Exception, match="shared with other users"):
         ensure_runtime_dir()
+
+
+def big_rgba(seed=0):
+    return rgba(640, 480, seed)  # 1.2 MiB: travels in shared memory
+
+
+@pytest.fixture
+def shm_engine(tmp_path):
+    folder = tmp_path / "shm"
+    folder.mkdir(mode=0o700)
+    fake = FakeStylizer(steps=1)
+    with running_server(tmp_path, fake, shared_memory=folder) as server:
+        server.fake, server.folder = fake, folder
+        yield server
+
+
+@pytest.mark.skipif(os.name != "posix", reason="shared memory is POSIX only")
+def test_large_images_travel_in_shared_memory_and_results_are_not_overwritten(shm_engine):
+    import mmap
+
+    first, image = big_rgba(1)
+    second, image2 = big_rgba(2)
+    with EngineClient(shm_engine.endpoint) as client:
+        assert client.ping()["shm_dir"] == str(shm_engine.folder)
+        kept = client.stylize(image, [{"preset": "wave"}])
+        assert isinstance(kept.image.data.obj, mmap.mmap)  # the result is a view of a shared segment
+        files = sorted(p.name for p in shm_engine.folder.iterdir())
+        assert len(files) == 2 and all(p.stat().st_mode & 0o777 == 0o600 for p in shm_engine.folder.iterdir())
+        other = client.stylize(image2, [{"preset": "wave"}])
+        np.testing.assert_array_equal(as_array(kept.image), invert(first))  # still there: nothing lost
+        np.testing.assert_array_equal(as_array(other.image), invert(second))
+        assert len(list(shm_engine.folder.iterdir())) == 3  # the held result's segment was not reused
+        del kept, other
+        again = client.stylize(image, [{"preset": "wave"}])
+        np.testing.assert_array_equal(as_array(again.image), invert(first))
+        assert len(list(shm_engine.folder.iterdir())) == 3  # free segments are reused
+        np.testing.assert_array_equal(shm_engine.fake.calls[0].kwargs["style"], ["preset:wave"])
+    assert list(shm_engine.folder.iterdir()) == []  # close() removes the client's files
+    np.testing.assert_array_equal(as_array(again.image), invert(first))  # and results stay readable
+
+
+@pytest.mark.skipif(os.name != "posix", reason="shared memory is POSIX only")
+def test_when_the_engine_cannot_map_the_segment_the_client_sends_pixels_inline(shm_engine, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    content, image = big_rgba(3)
+    with EngineClient(shm_engine.endpoint) as client:
+        client.ping()
+        client._pong["shm_dir"] = str(elsewhere)  # as for a client reaching the engine through a tunnel
+        result = client.stylize(image, [{"preset": "wave"}])
+        np.testing.assert_array_equal(as_array(result.image), invert(content))
+        assert isinstance(result.image.data.obj, zmq.Frame)  # it came inline
+        result = client.stylize(image, [{"preset": "wave"}])  # and stays inline without asking again
+        assert isinstance(result.image.data.obj, zmq.Frame)
+    assert list(shm_engine.folder.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="shared memory is POSIX only")
+@pytest.mark.parametrize("name, make", [
+    ("../engine", None),
+    ("a.b", None),
+    ("missing", None),
+    ("link", lambda folder: (folder / "link").symlink_to(folder / "real")),
+    ("small", lambda folder: (folder / "small").write_bytes(b"\0" * 10)),
+    ("dir", lambda folder: (folder / "dir").mkdir()),
+])
+def test_the_engine_refuses_segments_it_must_not_map(shm_engine, name, make):
+    from server_fixtures import RawClient
+    from engine.protocol import Frame
+
+    (shm_engine.folder / "real").write_bytes(b"\0" * 48)
+    if make:
+        make(shm_engine.folder)
+    with RawClient(shm_engine.endpoint) as raw:
+        raw.send("stylize", "j", {"styles": [{"preset": "wave"}]}, [Frame("content", (4, 4, 3), "uint8", None, name)])
+        reply = raw.receive()
+    assert reply.type == "error" and reply.header["code"] == "shm_unavailable" and reply.id == "j"

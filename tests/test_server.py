@@ -393,3 +393,73 @@ def test_an_engine_process_answers_ping_over_tcp(tmp_path):
         assert info["pid"] == proc.pid and info["endpoint"].startswith("tcp://127.0.0.1:")
         with EngineClient(info["endpoint"], timeout_s=5) as client:
             assert client.ping()["pid"] == proc.pid
+
+
+def serve_args(*argv):
+    import argparse
+
+    from engine.cli_server import add_commands
+
+    parser = argparse.ArgumentParser(prog="restyle")
+    add_commands(parser.add_subparsers())
+    return parser.parse_args(list(argv))
+
+
+def test_serve_refuses_a_non_loopback_bind_without_curve_with_exit_2(tmp_path, capsys):
+    args = serve_args("serve", "--endpoint", "tcp://0.0.0.0:5555", "--discovery-file", str(tmp_path / "e.json"))
+    assert args.func(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "without CURVE" in err and "restyle keys generate" in err
+    assert not (tmp_path / "e.json").exists()
+
+
+def test_serve_refuses_a_missing_curve_key_file_with_exit_2(tmp_path, capsys):
+    args = serve_args("serve", "--endpoint", "tcp://0.0.0.0:5555", "--curve", str(tmp_path / "nope.key_secret"),
+                      "--discovery-file", str(tmp_path / "e.json"))
+    assert args.func(args) == 2
+    assert "restyle keys generate" in capsys.readouterr().err
+
+
+def test_serve_refuses_to_start_beside_a_running_engine(tmp_path, capsys):
+    discovery = tmp_path / "engine.json"
+    with running_server(tmp_path, discovery_file=discovery) as server:
+        args = serve_args("serve", "--discovery-file", str(discovery))
+        assert args.func(args) == 2
+        assert "already running" in capsys.readouterr().err
+        assert json.loads(discovery.read_text())["endpoint"] == server.endpoint
+
+
+def test_keys_generate_writes_a_key_pair_once(tmp_path, capsys):
+    args = serve_args("keys", "generate", "--dir", str(tmp_path / "keys"))
+    assert args.func(args) == 0
+    public = load_server_keys(tmp_path / "keys" / "server.key_secret")[0].decode()
+    assert f"public key: {public}" in capsys.readouterr().out
+    assert oct((tmp_path / "keys" / "server.key_secret").stat().st_mode & 0o777) == oct(0o600)
+    assert args.func(args) == 2
+    assert "already exist" in capsys.readouterr().err
+    assert load_server_keys(tmp_path / "keys" / "server.key_secret")[0].decode() == public  # not overwritten
+
+
+def test_the_real_engine_stylizes_a_masked_preset_job_end_to_end(tmp_path):
+    import torch
+
+    from engine.stylizer import Stylizer
+
+    torch.set_num_threads(1)
+    content = pixels((48, 64, 4), "uint16", seed=5)
+    mask = np.zeros((48, 64), np.uint8)
+    mask[10:40, 16:50] = 255
+    with running_server(tmp_path, Stylizer(device="cpu", threads=1)) as server:
+        with EngineClient(server.endpoint, timeout_s=60) as client:
+            pong = client.ping()
+            preset = client.styles(thumbnail_size=16)[1]
+            result = client.stylize(Image(64, 48, 4, "uint16", content.tobytes()), [{"preset": preset["name"]}],
+                                    mask=Image(64, 48, 1, "uint8", mask.tobytes()),
+                                    options={"method": "preset", "strength": 1.0})
+    assert pong["device"] == "cpu" and pong["context_margins"]["preset"] > 0
+    assert (preset["thumbnail"].width, preset["thumbnail"].channels) == (16, 3)
+    out = np.frombuffer(result.image.data, np.uint16).reshape(content.shape)
+    outside = mask == 0
+    np.testing.assert_array_equal(out[outside], content[outside])
+    np.testing.assert_array_equal(out[..., 3], content[..., 3])
+    assert (out[~outside][:, :3] != content[~outside][:, :3]).mean() > 0.9

@@ -56,7 +56,7 @@ def valid_message(rng: random.Random, msg_id: str) -> Tuple[dict, List[bytes]]:
 
 def mutate(rng: random.Random, header: dict, data: List[bytes]) -> List[bytes]:
     """The message broken in one random way (or, rarely, left valid)."""
-    how = rng.randrange(18)
+    how = rng.randrange(19)
     if how == 0:
         return [rng.randbytes(rng.randint(0, 200))] + data
     if how == 1:
@@ -100,7 +100,9 @@ def mutate(rng: random.Random, header: dict, data: List[bytes]) -> List[bytes]:
         return [json.dumps(header)[:-1].encode() + b', "deep": ' + b"[" * depth + b"]" * depth + b"}"] + data
     elif how == 16:
         header["frames"] = rng.choice([{"name": "content"}, "frames", [None], [[1, 2]], list(range(40))])
-    # how == 17 and the cases with nothing to break: left valid
+    elif how == 17 and header["frames"]:
+        rng.choice(header["frames"])["shm"] = rng.choice(["../engine.json", "engine", "x" * 100, 5, None, "s1-abc"])
+    # how == 18 and the cases with nothing to break: left valid
     return [json.dumps(header).encode()] + data
 
 
@@ -133,7 +135,11 @@ def fuzz(raw: RawClient, rng: random.Random, start: int, count: int) -> dict:
 
 def run_fuzz(tmp_path, count: int) -> None:
     endpoint = f"ipc://{tmp_path}/fuzz.sock"
-    with server_process(tmp_path, "--endpoint", endpoint, "--steps", "1", "--max-queue", "64") as proc:
+    shm = tmp_path / "shm"
+    shm.mkdir(mode=0o700)
+    (shm / "s1-abc").write_bytes(bytes(4096))  # a real segment, so that some shared-memory frames map
+    with server_process(tmp_path, "--endpoint", endpoint, "--steps", "1", "--max-queue", "64",
+                        "--shared-memory", str(shm)) as proc:
         with RawClient(endpoint) as raw:
             rng = random.Random(1234)
             warmup = min(1000, count // 5)
