@@ -257,6 +257,7 @@ def test_an_engine_speaking_another_protocol_is_reported(tmp_path):
         ctx.term()
 
 
+@pytest.mark.slow
 def test_an_engine_killed_mid_job_raises_engine_not_running_within_the_timeout(tmp_path):
     endpoint = f"ipc://{tmp_path}/e.sock"
     with server_process(tmp_path, "--endpoint", endpoint, "--steps", "10000", "--step-s", "0.05") as proc:
@@ -281,6 +282,7 @@ def test_an_engine_killed_mid_job_raises_engine_not_running_within_the_timeout(t
     assert outcome["elapsed"] < 2.0 + 3.0  # the timeout plus generous slack for a loaded machine
 
 
+@pytest.mark.slow
 def test_a_job_survives_an_engine_restart_at_the_same_endpoint(tmp_path):
     endpoint = f"ipc://{tmp_path}/e.sock"
     first = server_process(tmp_path, "--endpoint", endpoint, "--steps", "10000", "--step-s", "0.05")
