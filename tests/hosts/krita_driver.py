@@ -14,6 +14,7 @@ import traceback
 
 from krita import Extension, Krita, Selection
 from PyQt5.QtCore import QTimer
+from PyQt5.QtGui import QColor, QImage, QPainter
 from PyQt5.QtWidgets import QApplication, QDialogButtonBox, QMenuBar, QMessageBox, QProgressDialog, QPushButton
 
 SCENARIO = "/tmp/krita_scenario.json"
@@ -161,8 +162,8 @@ def added_layer(doc, before_names):
     return node
 
 
-def run_dialog(driver, preset_row=0, ok=True, shot=None):
-    """Trigger the action, wait for the engine in its dialog, pick a preset, press OK (or Cancel)."""
+def run_dialog(driver, preset_row=0, shot=None, configure=None):
+    """Trigger the action, wait for the engine in its dialog, pick a preset (or ``configure`` it), press OK."""
     trigger()
     dialog = yield from driver.wait(lambda: modal(object, "restyle_dialog") or modal(QMessageBox), 30,
                                     "the Style Transfer dialog")
@@ -177,16 +178,42 @@ def run_dialog(driver, preset_row=0, ok=True, shot=None):
         return outcome
     driver.note("dialog_status", dialog.status.text())
     driver.note("presets", [dialog.presets.item(i).text() for i in range(dialog.presets.count())])
-    if dialog.blend.rowCount() == 0:
+    driver.note("remembered_blend_rows", dialog.blend.rowCount())
+    if configure is not None:
+        configure(dialog)
+    elif dialog.blend.rowCount() == 0:
         dialog.presets.setCurrentRow(preset_row)
     if shot:
         yield from driver.pause(0.5)
         QApplication.primaryScreen().grabWindow(0).save(shot)
-    if ok:
-        ok_button.click()
-    else:
-        dialog.reject()
+    ok_button.click()
     return dialog
+
+
+def click(dialog, text):
+    # KDE adds &-accelerators to button texts
+    next(b for b in dialog.findChildren(QPushButton) if b.text().replace("&", "") == text).click()
+
+
+def blend_file_and_layer(dialog):
+    """Replace the remembered style by an image file (weight 0.7) and a layer (weight 0.3), as a user would."""
+    stripes = QImage(96, 96, QImage.Format_RGB32)
+    painter = QPainter(stripes)
+    for i in range(0, 96, 12):
+        painter.fillRect(i, 0, 6, 96, QColor(200, 40, 20))
+        painter.fillRect(i + 6, 0, 6, 96, QColor(20, 40, 200))
+    painter.end()
+    stripes.save("/tmp/style_stripes.png")
+    dialog.blend.selectRow(0)
+    click(dialog, "Remove")
+    dialog.sources.setCurrentIndex(1)
+    dialog.file_path.setText("/tmp/style_stripes.png")
+    click(dialog, "Add to blend")
+    dialog.sources.setCurrentIndex(2)
+    dialog.layer_box.setCurrentIndex(0)
+    click(dialog, "Add to blend")
+    dialog.blend.cellWidget(0, 1).setValue(0.7)
+    dialog.blend.cellWidget(1, 1).setValue(0.3)
 
 
 def wait_job_end(driver, doc, before, timeout_s):
@@ -270,9 +297,11 @@ def end_to_end(driver, scenario):
     before = len(doc16.rootNode().childNodes())
     before_names = layer_names(doc16)
     started = time.monotonic()
-    dialog = yield from run_dialog(driver)
-    driver.check("u16_dialog_remembered", [dialog.blend.rowCount(), dialog.presets.currentRow()]
-                 if not isinstance(dialog, QMessageBox) else close_message(dialog))
+    dialog = yield from run_dialog(driver, configure=blend_file_and_layer)
+    if isinstance(dialog, QMessageBox):
+        driver.check("u16_job_message", close_message(dialog))
+        return
+    driver.check("u16_dialog_remembered_rows", driver.report["notes"]["remembered_blend_rows"])
     box = yield from wait_job_end(driver, doc16, before, 300)
     driver.report["timings"]["u16_job_s"] = round(time.monotonic() - started, 2)
     if box is not None:
@@ -281,7 +310,7 @@ def end_to_end(driver, scenario):
     new16 = added_layer(doc16, before_names)
     data = struct.unpack(f"<{64 * 48 * 4}H", bytes(new16.pixelData(0, 0, 64, 48)))
     orig = struct.unpack(f"<{64 * 48 * 4}H", original16)
-    driver.check("u16_pixels", {"depth": new16.colorDepth(), "profile": new16.colorProfile(),
+    driver.check("u16_pixels", {"name": new16.name(), "depth": new16.colorDepth(), "profile": new16.colorProfile(),
                                 "opaque": sum(1 for a in data[3::4] if a == 65535),
                                 "changed": sum(1 for i in range(0, len(data), 4) if data[i:i + 3] != orig[i:i + 3]),
                                 "pixels": 64 * 48,
