@@ -181,7 +181,7 @@ class EngineClient:
                 options: Optional[Dict[str, Any]] = None,
                 on_progress: Optional[Callable[[dict], None]] = None,
                 cancel: Optional[Callable[[], bool]] = None) -> Result:
-        """Stylize ``content`` on the engine; raises :class:`JobCancelled`, :class:`EngineError`, :class:`EngineNotRunning`."""
+        """Stylize ``content`` on the engine; raises JobCancelled, EngineError or EngineNotRunning."""
         fields, inline = _stylize_message(content, styles, mask, options)
         frames = self._shared_frames(content, inline)
         try:
@@ -246,8 +246,8 @@ class EngineClient:
         while True:
             now = time.monotonic()
             if now - last_heard > self.timeout_s:
-                raise EngineNotRunning(f"the engine stopped answering for {self.timeout_s:g} s during job {wait.job_id}",
-                                       self._log_hint())
+                raise EngineNotRunning(
+                    f"the engine stopped answering for {self.timeout_s:g} s during job {wait.job_id}", self._log_hint())
             if cancel is not None and not wait.cancel_sent and cancel():
                 self._send("cancel", self._new_id("cancel"), {"job": wait.job_id})
                 wait.cancel_sent = now
@@ -281,7 +281,7 @@ class EngineClient:
         """Send a request and wait for its reply, retrying on a fresh socket (Lazy Pirate)."""
         msg_id = self._new_id(msg_type)
         deadline = time.monotonic() + timeout_s
-        for attempt in range(ATTEMPTS):
+        for _ in range(ATTEMPTS):
             self._send(msg_type, msg_id, fields)
             attempt_end = min(deadline, time.monotonic() + timeout_s / ATTEMPTS)
             while time.monotonic() < attempt_end:
@@ -333,7 +333,7 @@ class EngineClient:
 
     def _log_hint(self) -> str:
         log_file = None if self.endpoint else (read_discovery() or {}).get("log_file")
-        return f"is the engine running? see its log at {log_file}" if log_file else f"is the engine running? {START_HINT}"
+        return f"is the engine running? {f'see its log at {log_file}' if log_file else START_HINT}"
 
     def _reset(self) -> None:
         if self._socket is not None:

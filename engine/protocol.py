@@ -97,7 +97,7 @@ def serialize(msg_type: str, msg_id: Optional[str], fields: Optional[Dict[str, A
     for f in frames:
         size = f.nbytes if f.shm is not None else _buffer(f.data).nbytes
         if size != f.nbytes:
-            raise ValueError(f"frame {f.name!r} holds {size} bytes but shape {list(f.shape)} {f.dtype} needs {f.nbytes}")
+            raise ValueError(f"frame {f.name!r} holds {size} bytes; shape {list(f.shape)} {f.dtype} needs {f.nbytes}")
     text = json.dumps(header, allow_nan=False, separators=(",", ":"))
     return [text.encode("utf-8")] + [f.data for f in frames if f.shm is None]
 

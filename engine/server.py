@@ -253,8 +253,8 @@ class Server:
             if e.errno != zmq.EHOSTUNREACH:
                 raise
             jobs = self.queue.cancel_all(owner)
-            log.log(logging.WARNING if jobs else logging.DEBUG,
-                    "client %s is gone; dropped a message to it and cancelled its %d job(s)", owner.hex()[:12], len(jobs))
+            log.log(logging.WARNING if jobs else logging.DEBUG, "client %s is gone; dropped a message to it and "
+                    "cancelled its %d job(s)", owner.hex()[:12], len(jobs))
 
     def _expire_clients(self) -> None:
         now = time.monotonic()
@@ -426,7 +426,8 @@ class _ProgressReporter:
         if now - self.last_sent >= self.interval_s or progress.done >= progress.total:
             self.last_sent = now
             eta = progress.eta_s
-            self.send("progress", {"done": int(progress.done), "total": int(progress.total), "stage": str(progress.stage),
+            self.send("progress", {"done": int(progress.done), "total": int(progress.total),
+                                   "stage": str(progress.stage),
                                    "eta_s": round(eta, 2) if eta is not None and math.isfinite(eta) else None})
         if progress.preview is not None and now - self.last_preview >= PREVIEW_INTERVAL_S:
             self.last_preview = now
