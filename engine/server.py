@@ -227,6 +227,7 @@ class Server:
         try:
             msg = deserialize(parts, CLIENT_TYPES, self._shm.view if self._shm else None)
             msg_id = msg.id
+            log.debug("%s %s from client %s", msg.type, msg_id, owner.hex()[:12])
             if owner in self._last_seen:
                 self._last_seen[owner] = time.monotonic()
             reply = getattr(self, f"_on_{msg.type}")(owner, msg)
