@@ -316,6 +316,27 @@ def end_to_end(driver, scenario):
                                 "pixels": 64 * 48,
                                 "original_unchanged": bytes(node16.pixelData(0, 0, 64, 48)) == original16})
 
+    docf, nodef = yield from new_document(driver, "restyle-f32", 40, 32, "F32")
+    select_rect(docf, 10, 8, 20, 16)
+    originalf = bytes(nodef.pixelData(0, 0, 40, 32))
+    before, before_names = len(docf.rootNode().childNodes()), layer_names(docf)
+    dialog = yield from run_dialog(driver)
+    box = (dialog if isinstance(dialog, QMessageBox) else None) or (yield from wait_job_end(driver, docf, before, 300))
+    if box is not None:
+        driver.check("f32_job_message", close_message(box))
+        return
+    newf = added_layer(docf, before_names)
+    data = struct.unpack(f"<{40 * 32 * 4}f", bytes(newf.pixelData(0, 0, 40, 32)))
+    orig = struct.unpack(f"<{40 * 32 * 4}f", originalf)
+    inside = [(y * 40 + x) * 4 for y in range(8, 24) for x in range(10, 30)]
+    outside = sorted(set(range(0, len(data), 4)) - set(inside))
+    driver.check("f32_pixels", {"depth": newf.colorDepth(),
+                                "inside_opaque": sum(1 for i in inside if data[i + 3] == 1.0),
+                                "inside_changed": sum(1 for i in inside if data[i:i + 3] != orig[i:i + 3]),
+                                "outside_not_transparent": sum(1 for i in outside if data[i + 3] != 0.0),
+                                "selection_pixels": len(inside),
+                                "original_unchanged": bytes(nodef.pixelData(0, 0, 40, 32)) == originalf})
+
 
 def bad_cases(driver, scenario):
     """No document, a grey layer, engine missing, cancel, engine crash mid-job, image closed mid-job."""

@@ -175,6 +175,10 @@ def test_selection_is_stylized_into_a_new_layer_by_an_engine_the_plugin_starts(h
     assert px16["name"] == "style_stripes + Background (style transfer)", context
     assert px16["depth"] == "U16" and px16["opaque"] == px16["pixels"], context
     assert px16["changed"] >= 0.9 * px16["pixels"] and px16["original_unchanged"] is True, context
+    pxf = checks["f32_pixels"]
+    assert pxf["depth"] == "F32" and pxf["original_unchanged"] is True, context
+    assert pxf["inside_opaque"] == pxf["selection_pixels"], context
+    assert pxf["inside_changed"] >= 0.9 * pxf["selection_pixels"] and pxf["outside_not_transparent"] == 0, context
     if shots:
         for name in ("krita_menu.png", "krita_dialog.png"):
             shutil.copyfile(host.inside(f"/tmp/{name}"), REPO / "docs" / name)

@@ -94,7 +94,11 @@ def add_layer_above(target: Target, name: str, data: bytes, box: Bounds) -> Any:
     layer = doc.createNode(name, "paintlayer")
     layer.setColorSpace(node.colorModel(), node.colorDepth(), node.colorProfile())
     layer.setPixelData(data, box.x, box.y, box.width, box.height)
-    node.parentNode().addChildNode(layer, node)
+    parent = node.parentNode()
+    if parent is None:  # the layer was deleted while the job ran: put the result on top
+        doc.rootNode().addChildNode(layer, None)
+    else:
+        parent.addChildNode(layer, node)
     doc.setActiveNode(layer)
     doc.refreshProjection()
     return layer
