@@ -50,6 +50,12 @@ def test_linear_u16_is_encoded_to_srgb_and_decoded_back_within_one_step() -> Non
     assert np.abs(back[:, :3].astype(int) - values[:, :3]).max() <= 40
 
 
+def test_linear_u8_is_encoded_too() -> None:
+    sent = pixels.to_engine(bytes([0, 46, 255, 128]), F["U8"], linear=True)  # B, G, R, A
+    assert sent[0] == 255 and sent[1] == round(pixels.srgb_encode(46 / 255) * 255) and sent[2] == 0
+    assert sent[3] == 128
+
+
 @pytest.mark.parametrize("depth,dtype", [("F16", "<f2"), ("F32", "<f4")])
 def test_linear_float_roundtrip_keeps_values_and_alpha(depth: str, dtype: str) -> None:
     values = np.array([[0.0, 0.002, 0.18, 0.5], [1.0, 0.04, 0.7, 0.25], [2.0, -0.1, 0.3, 1.0]], dtype)

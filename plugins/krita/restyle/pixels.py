@@ -73,9 +73,9 @@ def srgb_decode(v: float) -> float:
 
 
 @lru_cache(maxsize=None)
-def _u16_table(curve: Callable[[float], float]) -> List[int]:
-    """``curve`` tabulated for every 16-bit value."""
-    return [min(65535, max(0, round(curve(i / 65535) * 65535))) for i in range(65536)]
+def _int_table(curve: Callable[[float], float], top: int) -> List[int]:
+    """``curve`` tabulated for every integer value ``0..top``."""
+    return [min(top, max(0, round(curve(i / top) * top))) for i in range(top + 1)]
 
 
 def _channels(data: bytes, fmt: PixelFormat) -> Tuple[list, Callable[[list], bytes]]:
@@ -92,12 +92,10 @@ def _channels(data: bytes, fmt: PixelFormat) -> Tuple[list, Callable[[list], byt
 
 def _apply_curve(values: list, fmt: PixelFormat, curve: Callable[[float], float]) -> None:
     """Apply ``curve`` to the colour channels (not alpha) of RGBA ``values`` in place."""
-    if fmt.depth == "U8":
-        raise ValueError("8-bit layers are never linear here")
     for c in range(3):
-        if fmt.depth == "U16":
-            table = _u16_table(curve)
-            values[c::4] = array("H", map(table.__getitem__, values[c::4]))
+        if fmt.depth in ("U8", "U16"):
+            table = _int_table(curve, 255 if fmt.depth == "U8" else 65535)
+            values[c::4] = array(values.typecode, map(table.__getitem__, values[c::4]))
         else:
             converted = [curve(v) for v in values[c::4]]
             values[c::4] = array("f", converted) if isinstance(values, array) else converted
@@ -115,7 +113,7 @@ def to_engine(data: bytes, fmt: PixelFormat, linear: bool) -> bytes:
     values, pack = _channels(bytes(data), fmt)
     if fmt.bgr:
         _swap_red_blue(values)
-    if linear and fmt.depth != "U8":
+    if linear:
         _apply_curve(values, fmt, srgb_encode)
     return pack(values)
 
@@ -126,7 +124,7 @@ def from_engine(data: bytes, fmt: PixelFormat, linear: bool) -> bytes:
     if not fmt.bgr and not linear:
         return bytes(data)
     values, pack = _channels(bytes(data), fmt)
-    if linear and fmt.depth != "U8":
+    if linear:
         _apply_curve(values, fmt, srgb_decode)
     if fmt.bgr:
         _swap_red_blue(values)
