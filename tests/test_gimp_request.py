@@ -28,6 +28,15 @@ def test_every_option_of_the_issue_has_an_argument():
     assert {a.kind for a in ARGUMENTS} <= {"string", "file", "choice", "double", "boolean"}
 
 
+def test_each_label_has_its_own_mnemonic_apart_from_the_dialog_buttons():
+    letters = []
+    for a in ARGUMENTS:
+        assert a.label.count("_") == 1, a.label
+        letters.append(a.label[a.label.index("_") + 1].lower())
+    assert len(set(letters)) == len(letters)
+    assert not set(letters) & set("hsrco"), "Help, Save, Reset, Cancel and OK own these"
+
+
 def test_defaults_make_engine_options_for_every_shared_option_but_invert():
     options = engine_options(DEFAULTS, masked=True)
     assert set(options) == set(SHARED_OPTIONS) - {"invert_mask"}

@@ -49,9 +49,20 @@ def build_image(case):
 
 
 def run_case(case):
+    """Run one case; a case's ``settings`` replace the plug-in's engine settings for that case only."""
+    with open(SETTINGS) as f:
+        installed = f.read()
     if "settings" in case:
         with open(SETTINGS, "w") as f:
             json.dump(case["settings"], f)
+    try:
+        measure_case(case)
+    finally:
+        with open(SETTINGS, "w") as f:
+            f.write(installed)
+
+
+def measure_case(case):
     image, layer = build_image(case)
     out = os.path.join(WORK, "out", case["name"])
     fmt = f"R'G'B'{'A' if layer.has_alpha() else ''} {FORMATS[case['precision']]}"
@@ -95,10 +106,20 @@ def run_case(case):
     image.delete()
 
 
+def describe_procedure():
+    """How the procedure is registered: menu, label, image types, arguments."""
+    procedure = Gimp.get_pdb().lookup_procedure("plug-in-restyle")
+    return {"menu_paths": list(procedure.get_menu_paths()), "label": procedure.get_menu_label(),
+            "image_types": procedure.get_image_types(),
+            "arguments": [spec.get_name() for spec in procedure.get_arguments()]}
+
+
 def main():
     with open(os.path.join(WORK, "cases.json")) as f:
         cases = json.load(f)
     os.makedirs(os.path.join(WORK, "out"), exist_ok=True)
+    with open(os.path.join(WORK, "out", "procedure.json"), "w") as f:
+        json.dump(describe_procedure(), f)
     for case in cases:
         try:
             run_case(case)

@@ -46,8 +46,12 @@ def run(procedure, run_mode, image, drawables, config, data):
                           server_public_key=engine.server_public_key) as client:
             Gimp.progress_init("Style transfer: connecting to the engine")
             pong = client.ensure_running(engine.start_wait_s, on_status=_status)
-            if interactive and not _dialog(procedure, config, client.styles(THUMBNAIL)):
-                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+            if interactive:
+                presets = client.styles(THUMBNAIL)
+                Gimp.progress_end()
+                if not _dialog(procedure, config, presets):
+                    return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+                Gimp.progress_init("Style transfer")
             _stylize(client, pong, image, drawable, fmt, _values(config))
     except PluginError as e:
         return _failure(procedure, str(e))
@@ -149,8 +153,11 @@ def _load_style(path):
 
 
 def _values(config):
-    """The procedure's argument values by name; a file argument becomes a path or None."""
+    """The procedure's argument values by name; a file argument becomes a path or None, a string never None."""
     values = {a.name: config.get_property(a.name) for a in request.ARGUMENTS}
+    for a in request.ARGUMENTS:
+        if a.kind == "string" and values[a.name] is None:
+            values[a.name] = ""
     chosen = values["style-file"]
     values["style-file"] = chosen.get_path() if chosen is not None else None
     return values
@@ -197,7 +204,7 @@ def _preset_picker(config, presets):
     combo.pack_start(text, True)
     combo.add_attribute(text, "text", 1)
     names = [p["name"] for p in presets]
-    current = config.get_property("style").strip()
+    current = (config.get_property("style") or "").strip()
     combo.set_active(names.index(current) if current in names else -1)
     combo.connect("changed", lambda c: c.get_active() >= 0 and config.set_property("style", names[c.get_active()]))
     row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=12)

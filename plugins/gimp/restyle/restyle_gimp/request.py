@@ -32,18 +32,18 @@ class Argument:
 
 
 ARGUMENTS = (
-    Argument("style", "string", "_Styles",
+    Argument("style", "string", "St_yles",
              "Preset names or image files, separated by ';' (e.g. 'wave' or '/photos/starry.jpg; mosaic')", ""),
     Argument("style-file", "file", "Style _image", "An image file used as one more style, after the Styles", None),
     Argument("weights", "string", "_Weights",
              "Blend weights of the styles in order, separated by ';' (empty: equal weights)", ""),
     Argument("method", "choice", "_Method", "How to stylize", "arbitrary", choices=METHODS),
-    Argument("strength", "double", "St_rength", "How much of the style to apply (0..1)", 1.0, 0.0, 1.0),
-    Argument("preserve-colors", "choice", "Preserve _colours", "Keep the image's colours",
+    Argument("strength", "double", "S_trength", "How much of the style to apply (0..1)", 1.0, 0.0, 1.0),
+    Argument("preserve-colors", "choice", "Preserve co_lours", "Keep the image's colours",
              "off", choices=PRESERVE_COLORS),
-    Argument("style-scale", "double", "Style s_cale", "Above 1: bigger strokes; below 1: finer",
+    Argument("style-scale", "double", "Style sc_ale", "Above 1: bigger strokes; below 1: finer",
              1.0, 0.25, 4.0),
-    Argument("selection-only", "boolean", "Selection _only",
+    Argument("selection-only", "boolean", "Selection o_nly",
              "Stylize only the selection (the whole layer when nothing is selected)", True),
     Argument("feather", "double", "_Feather", "Soften the selection's edge by this many pixels",
              0.0, 0.0, 256.0),
