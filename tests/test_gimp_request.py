@@ -14,8 +14,8 @@ from engine.client import EngineError, EngineNotRunning, Image, JobCancelled  # 
 from engine.stylize_request import SHARED_OPTIONS  # noqa: E402
 from restyle_gimp import messages  # noqa: E402
 from restyle_gimp.errors import PluginError  # noqa: E402
-from restyle_gimp.request import (ARGUMENTS, StyleSource, engine_options, layer_name, parse_styles,  # noqa: E402
-                                  parse_weights, style_entries)
+from restyle_gimp.request import (ARGUMENTS, StyleSource, engine_options, layer_name, method_for,  # noqa: E402
+                                  parse_styles, parse_weights, style_entries)
 from restyle_gimp.settings import EngineSettings, load_settings, save_settings  # noqa: E402
 
 DEFAULTS = {a.name: a.default for a in ARGUMENTS}
@@ -38,10 +38,17 @@ def test_each_label_has_its_own_mnemonic_apart_from_the_dialog_buttons():
 
 
 def test_defaults_make_engine_options_for_every_shared_option_but_invert():
-    options = engine_options(DEFAULTS, masked=True)
+    options = engine_options(DEFAULTS, "preset", masked=True)
     assert set(options) == set(SHARED_OPTIONS) - {"invert_mask"}
-    assert options == {"method": "arbitrary", "strength": 1.0, "preserve_colors": False, "style_scale": 1.0,
+    assert options == {"method": "preset", "strength": 1.0, "preserve_colors": False, "style_scale": 1.0,
                        "feather": 0.0}
+
+
+def test_automatic_method_is_the_preset_net_for_presets_and_the_any_style_net_for_images():
+    assert DEFAULTS["method"] == "auto"
+    assert method_for("auto", [StyleSource(preset="wave")]) == "preset"
+    assert method_for("auto", [StyleSource(path="/a.jpg"), StyleSource(path="/b.jpg")]) == "arbitrary"
+    assert method_for("optimize", [StyleSource(path="/a.jpg")]) == "optimize"
 
 
 def test_choices_and_ranges_are_consistent():
@@ -54,10 +61,11 @@ def test_choices_and_ranges_are_consistent():
 
 def test_preserve_colours_and_feather_map_to_engine_values():
     values = dict(DEFAULTS, **{"preserve-colors": "histogram", "feather": 12.0})
-    assert engine_options(values, masked=True)["preserve_colors"] == "histogram"
-    assert engine_options(values, masked=True)["feather"] == 12.0
-    assert engine_options(values, masked=False)["feather"] == 0.0
-    assert engine_options(dict(values, **{"preserve-colors": "luminance"}), True)["preserve_colors"] == "luminance"
+    assert engine_options(values, "preset", masked=True)["preserve_colors"] == "histogram"
+    assert engine_options(values, "preset", masked=True)["feather"] == 12.0
+    assert engine_options(values, "preset", masked=False)["feather"] == 0.0
+    luminance = dict(values, **{"preserve-colors": "luminance"})
+    assert engine_options(luminance, "preset", masked=True)["preserve_colors"] == "luminance"
 
 
 def test_styles_are_presets_or_paths_in_order(tmp_path):

@@ -135,7 +135,7 @@ def _cases(engine: Engine) -> List[dict]:
          "ellipse": [200, 120, 64, 56], "options": {"style": preset}},
         {"name": "u16", "photo": photo, "size": [256, 160], "precision": "u16", "mode": "rgb", "alpha": True,
          "offset": [24, 16], "ellipse": [40, 30, 48, 40],
-         "options": {"style": preset, "style-file": f"{WORK}/style.jpg", "weights": "0.3; 0.7"}},
+         "options": {"style": f"{WORK}/style.jpg", "style-file": photo, "weights": "0.3; 0.7"}},
         {"name": "float", "photo": photo, "size": [96, 64], "precision": "float", "mode": "rgb",
          "ellipse": [20, 10, 40, 40], "options": {"style": preset}},
         {"name": "whole", "photo": photo, "size": [96, 64], "precision": "u8", "mode": "rgb",
@@ -227,8 +227,8 @@ def _check_selection_case(outcome: Outcome, engine: Engine, options: dict, chann
 
 
 def _expected_box(selection: np.ndarray, layer: dict, engine: Engine) -> tuple:
-    """The selection's bounds grown by the engine's context margin, clamped to the layer (image coordinates)."""
-    margin = engine.ping()["context_margins"]["arbitrary"]
+    """The selection's bounds grown by the preset method's context margin, clamped to the layer (image coordinates)."""
+    margin = engine.ping()["context_margins"]["preset"]
     rows, cols = np.nonzero(selection)
     x0 = max(layer["x"], cols.min() - margin)
     y0 = max(layer["y"], rows.min() - margin)
@@ -244,7 +244,7 @@ def _engine_result(engine: Engine, crop: np.ndarray, mask: np.ndarray, options: 
     with EngineClient(engine.endpoint, timeout_s=60.0) as client:
         result = client.stylize(Image(w, h, channels, crop.dtype.name, crop.tobytes()), styles,
                                 mask=Image(w, h, 1, "uint8", np.ascontiguousarray(mask).tobytes()),
-                                options={"method": "arbitrary", "strength": 1.0, "preserve_colors": False,
+                                options={"method": "preset", "strength": 1.0, "preserve_colors": False,
                                          "style_scale": 1.0, "feather": 0.0})
     return np.frombuffer(result.image.data, crop.dtype).reshape(h, w, channels)
 
@@ -260,7 +260,7 @@ def test_16bit_layer_with_alpha_and_offset_and_an_image_style(outcomes, engine):
     assert report["status"] == "success", report["message"]
     new, original = report["layers"]
     assert (original["x"], original["y"]) == (24, 16)
-    assert new["name"] == f"Style: {engine.presets[0]} + style"
+    assert new["name"] == "Style: style + photo"
     w, h = original["width"], original["height"]
     before = outcome.array(".before", w, h, 4)
     assert np.array_equal(outcome.array(".after", w, h, 4), before)
@@ -328,7 +328,7 @@ def _plugin_pids(host: rootfs.HostRoot) -> List[int]:
 def test_cancel_kills_the_plugin_and_the_engine_drops_its_job(gimp, engine, tmp_path):
     """GIMP cancels a plug-in by killing it; the engine must then drop the job, and the image stay as it was."""
     case = {"name": "cancel", "photo": f"{WORK}/photo.jpg", "size": [480, 320], "precision": "u8", "mode": "rgb",
-            "options": {"style": engine.presets[0], "method": "optimize"}}
+            "options": {"style": f"{WORK}/style.jpg", "method": "optimize"}}
     gimp.write_text(f"{WORK}/cases.json", json.dumps([case]))
     killed = []
     log_before = engine.log.read_text() if engine.log.exists() else ""

@@ -73,7 +73,8 @@ def _stylize(client, pong, image, drawable, fmt, values):
     sources = request.parse_styles(values["style"], values["style-file"])
     weights = request.parse_weights(values["weights"], len(sources))
     styles = request.style_entries(sources, weights, _load_style)
-    region = _region(image, drawable, values, pong)
+    method = request.method_for(values["method"], sources)
+    region = _region(image, drawable, values["selection-only"], pong, method)
     channels = 4 if drawable.has_alpha() else 3
     original = _read(drawable.get_buffer(), region.crop, fmt.babl(channels == 4))
     mask = _read(image.get_selection().get_buffer(), region.in_image, formats.MASK_FORMAT) if region.masked else None
@@ -83,7 +84,7 @@ def _stylize(client, pong, image, drawable, fmt, values):
         Image(crop.width, crop.height, channels, fmt.dtype, original),
         styles,
         mask=Image(crop.width, crop.height, 1, "uint8", mask) if mask is not None else None,
-        options=request.engine_options(values, region.masked),
+        options=request.engine_options(values, method, region.masked),
         on_progress=_progress,
     )
     layer_data = pixels.layer_pixels(bytes(result.image.data), original, mask, channels, fmt)
@@ -100,16 +101,16 @@ def _active_layer(image, drawables):
     return drawable
 
 
-def _region(image, drawable, values, pong):
+def _region(image, drawable, selection_only, pong, method):
     """The region to send: the selection's bounds plus the engine's context margin, or the whole layer."""
     _, x, y = drawable.get_offsets()
     layer = Bounds(x, y, drawable.get_width(), drawable.get_height())
     selection = None
-    if values["selection-only"] and not Gimp.Selection.is_empty(image):
+    if selection_only and not Gimp.Selection.is_empty(image):
         touches, sx, sy, sw, sh = drawable.mask_intersect()
         selection = Bounds(sx, sy, sw, sh) if touches else Bounds(0, 0, 0, 0)
     margins = pong.get("context_margins", {})
-    return plan_region(layer, selection, int(margins.get(values["method"], pong.get("context_margin", 64))))
+    return plan_region(layer, selection, int(margins.get(method, pong.get("context_margin", 64))))
 
 
 def _read(buffer, rect, babl_format):

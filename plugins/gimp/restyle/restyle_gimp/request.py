@@ -9,9 +9,10 @@ from .errors import PluginError
 
 PROCEDURE = "plug-in-restyle"
 METHODS = (
-    ("arbitrary", "Fast (any style)"),
-    ("preset", "Fast (built-in styles only)"),
-    ("optimize", "Quality (slow)"),
+    ("auto", "Automatic"),
+    ("preset", "Fast, built-in presets"),
+    ("arbitrary", "Fast, style images"),
+    ("optimize", "Quality, style images (slow)"),
 )
 PRESERVE_COLORS = (("off", "Off"), ("luminance", "Keep luminance"), ("histogram", "Match colours"))
 PRESERVE_VALUES = {"off": False, "luminance": "luminance", "histogram": "histogram"}
@@ -37,7 +38,9 @@ ARGUMENTS = (
     Argument("style-file", "file", "Style _image", "An image file used as one more style, after the Styles", None),
     Argument("weights", "string", "_Weights",
              "Blend weights of the styles in order, separated by ';' (empty: equal weights)", ""),
-    Argument("method", "choice", "_Method", "How to stylize", "arbitrary", choices=METHODS),
+    Argument("method", "choice", "_Method",
+             "How to stylize; Automatic: the preset net for presets, the fast any-style net for images",
+             "auto", choices=METHODS),
     Argument("strength", "double", "S_trength", "How much of the style to apply (0..1)", 1.0, 0.0, 1.0),
     Argument("preserve-colors", "choice", "Preserve co_lours", "Keep the image's colours",
              "off", choices=PRESERVE_COLORS),
@@ -102,10 +105,17 @@ def parse_weights(text: str, count: int) -> List[float]:
     return weights
 
 
-def engine_options(values: Mapping[str, Any], masked: bool) -> dict:
+def method_for(choice: str, sources: Sequence[StyleSource]) -> str:
+    """The engine method to ask for: the choice, or for ``auto`` the preset net when the styles are presets."""
+    if choice != "auto":
+        return choice
+    return "preset" if any(s.preset is not None for s in sources) else "arbitrary"
+
+
+def engine_options(values: Mapping[str, Any], method: str, masked: bool) -> dict:
     """The engine's options from the procedure's values; feather only applies to a selection."""
     return {
-        "method": values["method"],
+        "method": method,
         "strength": float(values["strength"]),
         "preserve_colors": PRESERVE_VALUES[values["preserve-colors"]],
         "style_scale": float(values["style-scale"]),
