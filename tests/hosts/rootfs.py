@@ -214,6 +214,20 @@ class HostRoot:
             text = out.read().decode(errors="replace")
         return subprocess.CompletedProcess(cmd, code, text, "")
 
+    def mount_machine(self, at: str = "/host") -> str:
+        """Bind this machine's root filesystem, with proc and dev, at ``at`` inside the root; return ``at``.
+
+        A command inside can then run this machine's software (the engine and its venv) with
+        ``chroot /host ...``; everything is unmounted, and such processes killed, with the session.
+        """
+        target = self.inside(at)
+        target.mkdir(parents=True, exist_ok=True)
+        _mount("--bind", "/", target)
+        _mount("-t", "proc", "proc", target / "proc")
+        _mount("--rbind", "/dev", target / "dev")
+        _mount("--make-rslave", target / "dev")
+        return at
+
     def _kill_all(self, session: int) -> None:
         """Kill the session started for one command and anything else still running in this root."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -224,13 +238,14 @@ class HostRoot:
 
 
 def _pids_in_root(root: Path) -> list[int]:
-    """Processes whose root directory is ``root``."""
+    """Processes whose root directory is ``root`` or a folder inside it."""
     target = str(root.resolve())
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
-                if os.readlink(entry / "root") == target:
+                seen = os.readlink(entry / "root")
+                if seen == target or seen.startswith(target + "/"):
                     pids.append(int(entry.name))
     return pids
 

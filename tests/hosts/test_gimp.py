@@ -2,7 +2,8 @@
 
 Three GIMP runs share one root and one engine: a console run drives plug-in-restyle through the PDB for
 every case (8-bit, 16-bit with alpha and offset, float, no selection, grayscale, indexed, engine
-missing); a second console run is killed mid-job the way GIMP cancels a plug-in; a GUI run under Xvfb
+missing, engine started by the plug-in through a start command that runs this machine's engine from
+inside the root); a second console run is killed mid-job the way GIMP cancels a plug-in; a GUI run under Xvfb
 checks undo and the dialog and takes the screenshots for docs/ (copied there when
 RESTYLE_SCREENSHOTS_DIR is set).
 """
@@ -41,6 +42,7 @@ CONSOLE = ["gimp-console-3.0", "-i", "--batch-interpreter=python-fu-eval"]
 GUI = ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "gimp-3.0", "--no-splash",
        "--batch-interpreter=python-fu-eval"]
 DTYPES = {"u8": np.uint8, "u16": np.uint16, "float": np.float32}
+MACHINE = "/host"  # this machine's filesystem inside the root: the autostart command runs the engine from it
 
 
 @dataclass
@@ -116,6 +118,7 @@ def gimp(host_base: Path, engine: Engine) -> Iterator[rootfs.HostRoot]:
             installed.stdout
         assert "pyzmq: importable by /usr/bin/python3" in installed.stdout, installed.stdout
         host.write_text("/root/.config/GIMP/3.0/gimprc", GIMPRC)
+        host.mount_machine(MACHINE)
         host.copy_in(PHOTO, f"{WORK}/photo.jpg")
         host.copy_in(STYLE, f"{WORK}/style.jpg")
         for script in ("gimp_cases.py", "gimp_gui.py"):
@@ -127,7 +130,15 @@ def _batch(host: rootfs.HostRoot, argv: List[str], script: str, timeout_s: float
     return host.run([*argv, "-b", f"exec(open('{WORK}/{script}').read())", "--quit"], timeout_s=timeout_s)
 
 
-def _cases(engine: Engine) -> List[dict]:
+def _autostart_settings(endpoint: str, folder: Path) -> dict:
+    """Plug-in settings whose start command runs a real engine of this machine from inside the root."""
+    command = ["chroot", MACHINE, "/usr/bin/env", "-i", "HOME=/root", "PATH=/usr/bin:/bin", f"PYTHONPATH={REPO}",
+               "OMP_NUM_THREADS=2", *_restyle_command(), "serve", "--endpoint", endpoint,
+               "--discovery-file", str(folder / "engine.json"), "--log-file", str(folder / "engine.log")]
+    return {"endpoint": endpoint, "start_command": command, "start_wait_s": 240.0}
+
+
+def _cases(engine: Engine, autostart: dict) -> List[dict]:
     preset = engine.presets[0]
     photo = f"{WORK}/photo.jpg"
     return [
@@ -146,6 +157,8 @@ def _cases(engine: Engine) -> List[dict]:
          "options": {"style": preset}},
         {"name": "missing", "photo": photo, "size": [64, 48], "precision": "u8", "mode": "rgb",
          "options": {"style": preset}, "settings": {"endpoint": f"tcp://127.0.0.1:{_free_port()}"}},
+        {"name": "autostart", "photo": photo, "size": [96, 64], "precision": "u8", "mode": "rgb",
+         "options": {"style": preset}, "settings": autostart},
     ]
 
 
@@ -171,7 +184,9 @@ class Outcome:
 @pytest.fixture(scope="module")
 def outcomes(gimp: rootfs.HostRoot, engine: Engine, tmp_path_factory) -> Dict[str, Outcome]:
     """Every case of one console GIMP run."""
-    cases = _cases(engine)
+    started = tmp_path_factory.mktemp("autostarted")
+    autostart = _autostart_settings(f"tcp://127.0.0.1:{_free_port()}", started)
+    cases = _cases(engine, autostart)
     gimp.write_text(f"{WORK}/cases.json", json.dumps(cases))
     run = _batch(gimp, CONSOLE, "gimp_cases.py", timeout_s=600)
     folder = tmp_path_factory.mktemp("gimp")
@@ -185,6 +200,7 @@ def outcomes(gimp: rootfs.HostRoot, engine: Engine, tmp_path_factory) -> Dict[st
         results[case["name"]] = Outcome(json.loads((folder / f"{case['name']}.json").read_text()), folder,
                                         case["name"], case["precision"])
     results["procedure"] = json.loads((folder / "procedure.json").read_text())
+    results["autostarted"] = {"endpoint": autostart["endpoint"], "folder": started}
     return results
 
 
@@ -314,6 +330,17 @@ def test_missing_engine_gets_a_message_saying_what_to_do(outcomes):
     assert "engine is not running" in report["message"]
     assert "restyle serve" in report["message"] and "restyle doctor" in report["message"]
     assert len(report["layers"]) == 1
+
+
+def test_the_plugin_starts_the_engine_when_none_answers(outcomes):
+    report = outcomes["autostart"].report
+    assert report["status"] == "success", report["message"]
+    assert len(report["layers"]) == 2 and report["layers"][0]["name"].startswith("Style: ")
+    started = outcomes["autostarted"]
+    log = started["folder"] / "engine.log"
+    assert log.exists(), "the start command did not run the engine"
+    assert f"serving protocol 1 on {started['endpoint']}" in log.read_text()
+    assert " done in " in log.read_text(), "the job did not run on the engine the plug-in started"
 
 
 def _plugin_pids(host: rootfs.HostRoot) -> List[int]:
