@@ -210,6 +210,7 @@ class HostRoot:
                 code = -signal.SIGKILL
             self._kill_all(proc.pid)
             proc.wait()
+            _wait_gone(self.path)
             out.seek(0)
             text = out.read().decode(errors="replace")
         return subprocess.CompletedProcess(cmd, code, text, "")
