@@ -149,6 +149,8 @@ def _cases(engine: Engine, autostart: dict) -> List[dict]:
          "options": {"style": f"{WORK}/style.jpg", "style-file": photo, "weights": "0.3; 0.7"}},
         {"name": "float", "photo": photo, "size": [96, 64], "precision": "float", "mode": "rgb",
          "ellipse": [20, 10, 40, 40], "options": {"style": preset}},
+        {"name": "feather", "photo": photo, "size": [160, 112], "precision": "u8", "mode": "rgb",
+         "ellipse": [50, 30, 60, 50], "options": {"style": preset, "feather": 6.0}},
         {"name": "whole", "photo": photo, "size": [96, 64], "precision": "u8", "mode": "rgb",
          "options": {"style": preset}},
         {"name": "gray", "photo": photo, "size": [64, 48], "precision": "u8", "mode": "gray",
@@ -253,7 +255,8 @@ def _expected_box(selection: np.ndarray, layer: dict, engine: Engine) -> tuple:
     return x0, y0, x1 - x0, y1 - y0
 
 
-def _engine_result(engine: Engine, crop: np.ndarray, mask: np.ndarray, options: dict) -> np.ndarray:
+def _engine_result(engine: Engine, crop: np.ndarray, mask: np.ndarray, options: dict,
+                   feather: float = 0.0) -> np.ndarray:
     """What the engine makes of the same crop and mask when asked directly."""
     h, w, channels = crop.shape
     styles = [{"preset": options["preset"], "weight": 1.0}]
@@ -261,7 +264,7 @@ def _engine_result(engine: Engine, crop: np.ndarray, mask: np.ndarray, options: 
         result = client.stylize(Image(w, h, channels, crop.dtype.name, crop.tobytes()), styles,
                                 mask=Image(w, h, 1, "uint8", np.ascontiguousarray(mask).tobytes()),
                                 options={"method": "preset", "strength": 1.0, "preserve_colors": False,
-                                         "style_scale": 1.0, "feather": 0.0})
+                                         "style_scale": 1.0, "feather": feather})
     return np.frombuffer(result.image.data, crop.dtype).reshape(h, w, channels)
 
 
@@ -291,6 +294,25 @@ def test_16bit_layer_with_alpha_and_offset_and_an_image_style(outcomes, engine):
     assert (layer[..., :3] != crop[..., :3]).any(axis=-1)[mask == 255].mean() > 0.9
     low_bits = layer[..., :3][mask == 255] & 0xFF
     assert len(np.unique(low_bits)) > 16, "16-bit results should use the low byte, not just 8-bit steps"
+
+
+def test_feathered_selection_over_the_original_shows_what_the_engine_made(outcomes, engine):
+    outcome = outcomes["feather"]
+    report = outcome.report
+    assert report["status"] == "success", report["message"]
+    new, original = report["layers"]
+    before = outcome.array(".before", original["width"], original["height"], 3)
+    crop = before[new["y"]:new["y"] + new["height"], new["x"]:new["x"] + new["width"]]
+    selection = outcome.array(".selection", *report["image"], 1)[..., 0]
+    mask = selection[new["y"]:new["y"] + new["height"], new["x"]:new["x"] + new["width"]]
+    layer = outcome.array(".new", new["width"], new["height"], 4)
+    alpha = layer[..., 3]
+    assert set(np.unique(alpha)) <= {0, 255}
+    assert (alpha[mask > 0] == 255).all()
+    composite = np.where(alpha[..., None] == 255, layer[..., :3], crop)
+    expected = _engine_result(engine, crop, mask, {"preset": engine.presets[0]}, feather=6.0)
+    assert np.abs(composite.astype(int) - expected.astype(int)).max() <= 2
+    assert (composite != crop).any(axis=-1)[mask == 0].any(), "the feather should soften the edge outwards"
 
 
 def test_float_image_is_stylized_in_float(outcomes):
