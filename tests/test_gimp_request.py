@@ -138,6 +138,8 @@ def test_engine_failures_say_what_to_do():
     refused = messages.engine_failure(EngineError("too_large", "the image is too large", "select a smaller area"))
     assert refused == "The style transfer engine refused the job: the image is too large. select a smaller area"
     assert "cancelled" in messages.engine_failure(JobCancelled())
+    surprise = messages.unexpected(OSError("disk full"))
+    assert surprise.startswith("Style Transfer failed (OSError: disk full). Run `restyle doctor`")
 
 
 @pytest.mark.parametrize("path", sorted(p.relative_to(PLUGIN).as_posix() for p in PLUGIN.rglob("*.py")))

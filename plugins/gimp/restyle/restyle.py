@@ -57,6 +57,8 @@ def run(procedure, run_mode, image, drawables, config, data):
         return _failure(procedure, str(e))
     except EngineError as e:
         return _failure(procedure, messages.engine_failure(e))
+    except Exception as e:  # anything else still ends as a message in GIMP, not as a crashed plug-in
+        return _failure(procedure, messages.unexpected(e))
     finally:
         Gimp.progress_end()
     Gimp.displays_flush()

@@ -31,3 +31,9 @@ def engine_failure(error: EngineError) -> str:
                 f"If it still fails, {DOCTOR_HINT}")
     hint = f" {error.hint}" if error.hint else ""
     return f"The style transfer engine refused the job: {error.message}.{hint}"
+
+
+def unexpected(error: Exception) -> str:
+    """The message for a failure nobody planned for; the image is unchanged at that point or undoable."""
+    return f"Style Transfer failed ({type(error).__name__}: {error}). {DOCTOR_HINT[0].upper()}{DOCTOR_HINT[1:]}, " \
+           "and report the problem with its output"
