@@ -1,6 +1,7 @@
 """``install/install.py --gimp``: folders per system, the installed plug-in, settings kept, nothing of the user's lost."""
 from __future__ import annotations
 
+import ast
 import json
 import os
 import stat
@@ -135,3 +136,8 @@ def test_a_wheel_escaping_its_folder_is_refused(tmp_path):
     with pytest.raises(common.InstallError, match="outside its folder"):
         common.unpack_wheel(wheel, tmp_path / "dest")
     assert not (tmp_path / "outside.py").exists()
+
+
+@pytest.mark.parametrize("name", ["install.py", "common.py", "gimp_install.py"])
+def test_installer_runs_on_python_3_8(name):
+    ast.parse((ROOT / "install" / name).read_text(), feature_version=(3, 8))
