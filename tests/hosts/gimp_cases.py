@@ -17,10 +17,7 @@ from gi.repository import Gegl, Gimp, Gio  # noqa: E402
 
 WORK = "/tmp/restyle"
 SETTINGS = "/root/.config/GIMP/3.0/plug-ins/restyle/engine.json"
-BASE_TYPES = {"rgb": Gimp.ImageBaseType.RGB, "gray": Gimp.ImageBaseType.GRAY, "indexed": Gimp.ImageBaseType.INDEXED}
-PRECISIONS = {"u8": Gimp.Precision.U8_NON_LINEAR, "u16": Gimp.Precision.U16_NON_LINEAR,
-              "half": Gimp.Precision.HALF_LINEAR, "float": Gimp.Precision.FLOAT_LINEAR}
-FORMATS = {"u8": "u8", "u16": "u16", "half": "half", "float": "float"}
+PRECISIONS = {"u16": Gimp.Precision.U16_NON_LINEAR, "float": Gimp.Precision.FLOAT_LINEAR}  # photos load as u8
 
 
 def dump(buffer, x, y, w, h, babl_format):
@@ -65,7 +62,7 @@ def run_case(case):
 def measure_case(case):
     image, layer = build_image(case)
     out = os.path.join(WORK, "out", case["name"])
-    fmt = f"R'G'B'{'A' if layer.has_alpha() else ''} {FORMATS[case['precision']]}"
+    fmt = f"R'G'B'{'A' if layer.has_alpha() else ''} {case['precision']}"
     w, h = layer.get_width(), layer.get_height()
     readable = case["mode"] == "rgb"
     before = dump(layer.get_buffer(), 0, 0, w, h, fmt) if readable else b""
@@ -94,7 +91,7 @@ def measure_case(case):
     if new.get_id() != layer.get_id():
         with open(out + ".new", "wb") as f:
             f.write(dump(new.get_buffer(), 0, 0, new.get_width(), new.get_height(),
-                         f"R'G'B'A {FORMATS[case['precision']]}"))
+                         f"R'G'B'A {case['precision']}"))
     for suffix, data in ((".before", before), (".after", after), (".selection", selection)):
         with open(out + suffix, "wb") as f:
             f.write(data)
