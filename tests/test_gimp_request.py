@@ -145,3 +145,14 @@ def test_engine_failures_say_what_to_do():
 @pytest.mark.parametrize("path", sorted(p.relative_to(PLUGIN).as_posix() for p in PLUGIN.rglob("*.py")))
 def test_plugin_code_runs_on_python_3_8(path):
     ast.parse((PLUGIN / path).read_text(), feature_version=(3, 8))
+
+
+def test_context_margin_grows_with_style_scale():
+    from restyle_gimp.request import context_margin
+
+    pong = {"context_margins": {"arbitrary": 64, "optimize": 48}}
+    assert context_margin(pong, "arbitrary") == 64
+    assert context_margin(pong, "arbitrary", 0.5) == 64
+    assert context_margin(pong, "arbitrary", 1.5) == 96
+    assert context_margin(pong, "optimize", 1.1) == 56  # 52.8 rounded up to the 4-pixel grid
+    assert context_margin({}, "preset", 2.0) == 128

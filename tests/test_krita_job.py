@@ -234,3 +234,11 @@ def test_make_client_uses_the_installed_engine_command_and_endpoint() -> None:
         assert c.timeout_s == 7.0
     finally:
         c.close()
+
+
+def test_context_margin_grows_with_style_scale():
+    pong = {"context_margins": {"arbitrary": 64, "preset": 64}}
+    assert request.context_margin(pong, "arbitrary") == 64
+    assert request.context_margin(pong, "preset", 2.0) == 128
+    assert request.context_margin(pong, "preset", 0.25) == 64
+    assert request.context_margin({"context_margin": 50}, "arbitrary", 1.0) == 52  # on the 4-pixel grid

@@ -76,7 +76,7 @@ def _stylize(client, pong, image, drawable, fmt, values):
     weights = request.parse_weights(values["weights"], len(sources))
     styles = request.style_entries(sources, weights, _load_style)
     method = request.method_for(values["method"], sources)
-    region = _region(image, drawable, values["selection-only"], pong, method)
+    region = _region(image, drawable, values["selection-only"], pong, method, values["style-scale"])
     channels = 4 if drawable.has_alpha() else 3
     original = _read(drawable.get_buffer(), region.crop, fmt.babl(channels == 4))
     mask = _read(image.get_selection().get_buffer(), region.in_image, formats.MASK_FORMAT) if region.masked else None
@@ -103,7 +103,7 @@ def _active_layer(image, drawables):
     return drawable
 
 
-def _region(image, drawable, selection_only, pong, method):
+def _region(image, drawable, selection_only, pong, method, style_scale):
     """The region to send: the selection's bounds plus the engine's context margin, or the whole layer."""
     _, x, y = drawable.get_offsets()
     layer = Bounds(x, y, drawable.get_width(), drawable.get_height())
@@ -111,8 +111,7 @@ def _region(image, drawable, selection_only, pong, method):
     if selection_only and not Gimp.Selection.is_empty(image):
         touches, sx, sy, sw, sh = drawable.mask_intersect()
         selection = Bounds(sx, sy, sw, sh) if touches else Bounds(0, 0, 0, 0)
-    margins = pong.get("context_margins", {})
-    return plan_region(layer, selection, int(margins.get(method, pong.get("context_margin", 64))))
+    return plan_region(layer, selection, request.context_margin(pong, method, style_scale))
 
 
 def _read(buffer, rect, babl_format):

@@ -140,7 +140,7 @@ def _read_job(target: krita_api.Target, settings: Settings, pong: Dict[str, Any]
     """Read the pixels, the selection and the style images a job needs (on the UI thread)."""
     styles = tuple(request.active_styles(settings.styles))
     method = request.engine_method(settings, styles, pong)
-    region = job_region(target.image, target.selection, request.context_margin(pong, method),
+    region = job_region(target.image, target.selection, request.context_margin(pong, method, settings.style_scale),
                         settings.selection_only)
     mask = krita_api.read_selection(target.document, region.content) if region.masked else None
     if mask is not None:

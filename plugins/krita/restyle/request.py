@@ -1,6 +1,7 @@
 """What to send the engine for a job: style entries, options, the context margin, the new layer's name."""
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, List, Mapping, Sequence
 
 from .settings import Settings, StyleChoice
@@ -36,13 +37,19 @@ def engine_method(settings: Settings, choices: Sequence[StyleChoice], pong: Mapp
     return method
 
 
-def context_margin(pong: Mapping[str, Any], method: str) -> int:
-    """Pixels of context the engine wants around a selection for ``method``."""
+def context_margin(pong: Mapping[str, Any], method: str, style_scale: float = 1.0) -> int:
+    """Pixels of context the engine wants around a selection for ``method``.
+
+    The engine states margins at style scale 1; a larger scale runs the net on a smaller image, so
+    its receptive field covers proportionally more pixels (rounded up to the net's 4-pixel grid).
+    """
     margins = pong.get("context_margins")
     if isinstance(margins, dict) and isinstance(margins.get(method), int):
-        return max(0, margins[method])
-    margin = pong.get("context_margin")
-    return max(0, margin) if isinstance(margin, int) else DEFAULT_MARGIN
+        base = max(0, margins[method])
+    else:
+        margin = pong.get("context_margin")
+        base = max(0, margin) if isinstance(margin, int) else DEFAULT_MARGIN
+    return 4 * math.ceil(base * max(1.0, style_scale) / 4)
 
 
 def engine_options(settings: Settings, method: str, masked: bool) -> Dict[str, Any]:

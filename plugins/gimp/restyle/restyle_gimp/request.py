@@ -1,11 +1,14 @@
 """The procedure's arguments and how their values become an engine request."""
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import PluginError
+
+DEFAULT_MARGIN = 64
 
 PROCEDURE = "plug-in-restyle"
 METHODS = (
@@ -140,3 +143,16 @@ def style_entries(sources: Sequence[StyleSource], weights: Sequence[float],
 def layer_name(sources: Sequence[StyleSource]) -> str:
     """The new layer's name, after its styles."""
     return "Style: " + " + ".join(s.label for s in sources)
+
+
+def context_margin(pong: Mapping[str, Any], method: str, style_scale: float = 1.0) -> int:
+    """Pixels of context the engine wants around a selection for ``method``.
+
+    The engine states margins at style scale 1; a larger scale runs the net on a smaller image, so
+    its receptive field covers proportionally more pixels (rounded up to the net's 4-pixel grid).
+    """
+    margins = pong.get("context_margins")
+    base = margins.get(method) if isinstance(margins, dict) else None
+    if not isinstance(base, int):
+        base = pong.get("context_margin") if isinstance(pong.get("context_margin"), int) else DEFAULT_MARGIN
+    return 4 * math.ceil(max(0, base) * max(1.0, style_scale) / 4)
