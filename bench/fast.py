@@ -57,9 +57,9 @@ def run_case(case: str, size: int, repeat: int, threads: int) -> dict:
             style_image = Image.fromarray(style)
             job = lambda: st.stylize_with(image, style_image, max_size=None)  # noqa: E731
     else:
-        import torch
+        import engine  # before torch: it sets the engine's OpenMP policy
 
-        import engine
+        import torch
 
         torch.set_num_threads(threads)
         stylizer = engine.Stylizer(device="cpu")

@@ -15,12 +15,12 @@ batch of crops, excluding given margins, and returned) and ``frozen`` (statistic
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from .transformer import NORM_EPS, Conditioning, LayerSpec, NormStats, TransformerNet
 
@@ -62,56 +62,63 @@ def phase_kernel(w: torch.Tensor, stride: int, upsample: bool, in_factor: int, o
 
 @dataclass(frozen=True)
 class FastLayer:
-    """One layer in the fast form: its spec, phase factors, kernel radius and output grid step."""
+    """One layer in the fast form: spec, phase factors, kernel, radius and output grid step."""
 
     spec: LayerSpec
     in_factor: int
     out_factor: int
-    radius: int  # padding the (phase-form) convolution needs, in its input's pixels
+    weight: torch.Tensor  # channels-last kernel of the (phase-form) convolution
+    bias: torch.Tensor
+    stride: int
+    radius: int  # padding the convolution needs, in its input's pixels
     step: int  # full-resolution pixels per pixel of this layer's output tensor
 
 
-class FastTransformer(nn.Module):
+@functools.lru_cache(maxsize=8)
+def fast_layers(net: TransformerNet, plan_items: tuple[tuple[str, tuple[int, int]], ...]) -> tuple[FastLayer, ...]:
+    """The layers of ``net`` in fast form under a plan (given as sorted items); built once per net."""
+    plan = dict(plan_items)
+    layers = []
+    step = 1
+    for spec, conv in zip(net.layers, net.convs):
+        fin, fout = plan.get(spec.name, (1, 1))
+        step = step * spec.stride // (2 if spec.upsample else 1)
+        if fin == fout == 1:
+            if spec.upsample:
+                raise ValueError(f"{spec.name}: an upsampling layer needs a phase form")
+            weight, stride = conv.weight.detach().clone(), spec.stride
+        else:
+            weight, stride = phase_kernel(conv.weight.detach(), spec.stride, spec.upsample, fin, fout), 1
+        bias = conv.bias.detach().repeat_interleave(fout * fout)
+        weight = weight.contiguous(memory_format=torch.channels_last)
+        layers.append(FastLayer(spec, fin, fout, weight, bias, stride, weight.shape[2] // 2, step * fout))
+    return tuple(layers)
+
+
+class FastTransformer:
     """:class:`TransformerNet` rewritten for speed (see module docstring), for one style."""
 
     def __init__(self, net: TransformerNet, cond: Conditioning, plan: Optional[Plan] = None) -> None:
-        super().__init__()
         plan = EXPAND_PLAN if plan is None else plan
-        self.layers: list[FastLayer] = []
-        self.convs = nn.ModuleList()
-        self.gammas: list[torch.Tensor] = []
-        self.betas: list[torch.Tensor] = []
-        step, norm_index = 1, 0
-        for spec, conv in zip(net.layers, net.convs):
-            fin, fout = plan.get(spec.name, (1, 1))
-            step = step * spec.stride // (2 if spec.upsample else 1)
-            if fin == fout == 1:
-                if spec.upsample:
-                    raise ValueError(f"{spec.name}: an upsampling layer needs a phase form")
-                weight, stride = conv.weight.detach().clone(), spec.stride
-            else:
-                weight, stride = phase_kernel(conv.weight.detach(), spec.stride, spec.upsample, fin, fout), 1
-            self.layers.append(FastLayer(spec, fin, fout, weight.shape[2] // 2, step * fout))
-            rep = nn.Conv2d(weight.shape[1], weight.shape[0], weight.shape[2], stride=stride)
-            rep.weight = nn.Parameter(weight.contiguous(memory_format=torch.channels_last), requires_grad=False)
-            rep.bias = nn.Parameter(conv.bias.detach().repeat_interleave(fout * fout), requires_grad=False)
-            self.convs.append(rep)
-            if spec.normalized:
-                self.gammas.append(cond.gammas[norm_index].reshape(-1))
-                self.betas.append(cond.betas[norm_index].reshape(-1))
-                norm_index += 1
+        self.layers = fast_layers(net, tuple(sorted(plan.items())))
+        self.weights = [layer.weight for layer in self.layers]
+        self.biases = [layer.bias for layer in self.layers]
+        self.gammas = [g.reshape(-1) for g in cond.gammas]
+        self.betas = [b.reshape(-1) for b in cond.betas]
         self.frozen = False
 
     def freeze(self, stats: NormStats) -> "FastTransformer":
-        """Fold ``stats`` (and the style) into the weights, in place; the net is then a pure function."""
+        """Fold ``stats`` (and the style) into this form's weights; the net is then a pure function."""
         norm_index = 0
-        for layer, conv in zip(self.layers, self.convs):
+        for i, layer in enumerate(self.layers):
             if not layer.spec.normalized:
                 continue
             scale, shift = self._affine(norm_index, *stats[norm_index])
             f2 = layer.out_factor**2
-            conv.weight.mul_(scale.repeat_interleave(f2)[:, None, None, None])
-            conv.bias.copy_(conv.bias * scale.repeat_interleave(f2) + shift.repeat_interleave(f2))
+            self.weights[i] = (layer.weight * scale.repeat_interleave(f2)[:, None, None, None]).contiguous(
+                memory_format=torch.channels_last
+            )
+            self.biases[i] = layer.bias * scale.repeat_interleave(f2) + shift.repeat_interleave(f2)
             norm_index += 1
         self.frozen = True
         return self
@@ -120,7 +127,7 @@ class FastTransformer(nn.Module):
         scale = self.gammas[index] * torch.rsqrt(var.reshape(-1) + NORM_EPS)
         return scale, self.betas[index] - mean.reshape(-1) * scale
 
-    def forward(
+    def __call__(
         self, x: torch.Tensor, record: Optional[NormStats] = None, margins: Optional[Sequence[Margins]] = None
     ) -> torch.Tensor:
         """Stylize ``x`` (N x 3 x H x W in 0..1, sides multiples of 4) -> same shape.
@@ -135,14 +142,14 @@ class FastTransformer(nn.Module):
         skip = h
         norm_index = 0
         last = len(self.layers) - 1
-        for i, (layer, conv) in enumerate(zip(self.layers, self.convs)):
+        for i, (layer, weight, bias) in enumerate(zip(self.layers, self.weights, self.biases)):
             name = layer.spec.name
             if name.startswith("res.") and name.endswith(".0"):
                 skip = h
             if layer.in_factor == 1 and not layer.spec.upsample:
-                h = _conv_reflect(conv, _to_factor(h, factor, 1), layer.radius)
+                h = _conv_reflect(weight, bias, layer.stride, _to_factor(h, factor, 1), layer.radius)
             else:
-                h = conv(_pad(h, factor, layer))
+                h = F.conv2d(_pad(h, factor, layer), weight, bias)
             factor = layer.out_factor
             if layer.spec.normalized and not self.frozen:
                 h = self._normalize(h, layer, norm_index, record, margins)
@@ -168,14 +175,12 @@ class FastTransformer(nn.Module):
         return torch.addcmul(shift, h, scale, out=h)
 
 
-def _conv_reflect(conv: nn.Conv2d, h: torch.Tensor, r: int) -> torch.Tensor:
-    """``conv`` of ``h`` reflection-padded by ``r``, without copying ``h`` into a padded tensor.
+def _conv_reflect(w: torch.Tensor, b: torch.Tensor, stride: int, h: torch.Tensor, r: int) -> torch.Tensor:
+    """Convolution of ``h`` reflection-padded by ``r``, without copying ``h`` into a padded tensor.
 
     The convolution runs with zero padding (no copy), then the border ring that padding reaches is
     recomputed from thin reflection-padded strips. Stride 2 (even sizes) only reaches the top/left.
     """
-    w, b = conv.weight, conv.bias
-    stride = conv.stride[0]
     out = F.conv2d(h, w, b, stride=stride, padding=r)
     height, width = h.shape[-2:]
     if stride == 2:
