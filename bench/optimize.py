@@ -15,6 +15,7 @@ as the real one) unless ``--weights`` points at the real file.
 
     python bench/optimize.py                 # prints tables, writes bench/results/optimize.json
     python bench/optimize.py --quick         # smaller: 256² only, fewer iterations
+    python bench/optimize.py --sheet docs/optimize_sheet.png   # the contact sheet in docs/
 """
 from __future__ import annotations
 
@@ -189,7 +190,11 @@ def main() -> None:
     parser.add_argument("--weights", help="real VGG-19 checkpoint (default: a stand-in with random weights)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each speed case (the fastest counts)")
+    parser.add_argument("--sheet", metavar="OUT.png", help="render the contact sheet instead of benchmarking")
     args = parser.parse_args()
+    if args.sheet:
+        render_sheet(Path(args.sheet))
+        return
     if args.worker:
         import torch
 
@@ -254,6 +259,51 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=1))
     print(f"\nwrote {RESULTS}")
+
+
+def render_sheet(path: Path, size: int = 256, tile: int = 192, iterations: int = 100) -> None:
+    """Gram vs attention, colour control and regions on one photo (MobileNet backbone), labelled."""
+    import numpy as np
+    from PIL import Image
+
+    import engine
+    from engine.contact_sheet import grid
+
+    def load(p: Path, side: int) -> np.ndarray:
+        return np.asarray(Image.open(p).convert("RGB").resize((side, side), Image.LANCZOS))
+
+    def small(a: np.ndarray) -> np.ndarray:
+        return np.asarray(Image.fromarray(a).resize((tile, tile), Image.LANCZOS))
+
+    photo, muse = load(CONTENT, size), load(STYLE, size)
+    matisse = load(STYLE.parent / "woman_with_hat_matisse.jpg", size)
+    stylizer = engine.Stylizer(device="cpu")
+    base = {"backbone": "mobilenet", "iterations": iterations}
+
+    def optimize(options=None, **kwargs) -> np.ndarray:
+        return stylizer.stylize(photo, muse if "regions" not in kwargs else None, method="optimize",
+                                options={**base, **(options or {})}, **kwargs)
+
+    left = np.zeros((size, size), np.float32)
+    left[:, : size // 2] = 1
+    yy, xx = np.mgrid[:size, :size]
+    ellipse = (((xx - size / 2) / (size * 0.3)) ** 2 + ((yy - size / 2) / (size * 0.4)) ** 2 <= 1).astype(np.float32)
+    tiles = [
+        ("photo", photo),
+        ("style: la_muse", muse),
+        ("fast (arbitrary)", stylizer.stylize(photo, muse)),
+        ("optimize: gram", optimize()),
+        ("gram+attention", optimize({"fusion": "gram+attention"})),
+        ("attention", optimize({"fusion": "attention"})),
+        ("gram, preserve colors", optimize(preserve_colors=True)),
+        ("gram, color=luminance", optimize({"color": "luminance"})),
+        ("2 regions: muse|matisse", optimize(regions=[engine.Region(left, muse, feather=8),
+                                                      engine.Region(1 - left, matisse, feather=8)])),
+        ("masked (outside exact)", optimize(mask=ellipse, feather=6)),
+    ]
+    sheet = Image.fromarray(grid([(name, small(pixels)) for name, pixels in tiles], columns=5))
+    sheet.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG).save(path, optimize=True)
+    print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
 
 
 def _memory_slopes(speed: list[dict], sizes: list[int]) -> dict:

@@ -25,7 +25,7 @@ class OptimizeOptions:
     fusion: str = "gram"
     content_weight: float = 0.2
     style_weight: float = 10.0
-    attention_weight: float = 10.0
+    attention_weight: float = 1.0
     tv_weight: float = 5.0
     layer_weights: Optional[tuple[float, ...]] = None  # one per style layer; None: equal
     optimizer: str = "lbfgs"
