@@ -79,7 +79,11 @@ class Objective:
         }
 
     def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.backbone(padded(image, self.backbone.border), self.layers)
+        border = self.backbone.border
+        if not border:
+            return self.backbone(image, self.layers)
+        features = self.backbone(padded(image, border), self.layers)
+        return {name: interior(f, border, image.shape[-1]) for name, f in features.items()}
 
     def _targets(self, content, guides, regions, generator) -> tuple[dict, dict[str, torch.Tensor]]:
         """Targets by kind ("content", "gram", "attention") and layer; the guides at each layer."""
@@ -93,7 +97,7 @@ class Objective:
             targets["attention"] = {}
         for name in self.layer_weights:
             feats = content_features[name]
-            layer_guides = None if self.plain else guides_at(padded(guides.to(feats)[None], self.backbone.border)[0], *feats.shape[-2:])
+            layer_guides = None if self.plain else guides_at(guides.to(feats), *feats.shape[-2:])
             if self.options.uses_gram:
                 own = losses.gram(feats, layer_guides)
                 per_guide = []
@@ -151,8 +155,16 @@ class Objective:
 
 
 def padded(image: torch.Tensor, border: int) -> torch.Tensor:
-    """``image`` (N x C x H x W) grown by ``border`` mirrored pixels on every side."""
+    """``image`` (N x C x H x W) grown by ``border`` mirrored pixels on every side, so that the
+    network sees its edges as it sees the interior (the features over the border are cut off)."""
     return F.pad(image, (border,) * 4, mode="reflect") if border else image
+
+
+def interior(features: torch.Tensor, border: int, width: int) -> torch.Tensor:
+    """The part of a layer's ``features`` that lies over the image, not over its mirrored border."""
+    scale = features.shape[-1] / (width + 2 * border)
+    cut = round(border * scale)
+    return features[..., cut : features.shape[-2] - cut, cut : features.shape[-1] - cut] if cut else features
 
 
 def _norms(target: torch.Tensor, per_guide: bool) -> torch.Tensor:
