@@ -9,6 +9,7 @@
 2. Peak memory per megapixel of ours, from peak RSS at two sizes (each case in its own process).
 3. Iterations to the same loss from the fast method's result, from the content and from noise
    (MobileNet backbone, real weights).
+4. One scale against coarse-to-fine at the same final size: time and final loss.
 
 VGG-19 runs on a stand-in checkpoint (random weights in torchvision's layout: same speed and memory
 as the real one) unless ``--weights`` points at the real file.
@@ -147,26 +148,26 @@ def speed_case(impl: str, backbone: str, size: int, iterations: int, weights: st
     }
 
 
-def init_case(init: str, size: int, iterations: int) -> dict:
-    """The optimize method from ``init`` (MobileNet): loss after every iteration."""
+def method_case(size: int, options: dict) -> dict:
+    """The optimize method (MobileNet) on the bench photo with ``options``: losses, time, peak memory."""
     import numpy as np
+    import torch
 
     from engine.geometry import Bounds
     from engine.methods.base import MethodSettings, RegionJob, StyleRef
     from engine.methods.optimize import OptimizeMethod
-
-    import torch
 
     content, style = _image(CONTENT, size), _image(STYLE, size)
     full = Bounds(0, 0, size, size)
     region = RegionJob((StyleRef(image=style),), 1.0, full, full)
     losses = []
     started = time.perf_counter()
-    settings = MethodSettings(extra={"backbone": "mobilenet", "iterations": iterations, "init": init})
+    settings = MethodSettings(extra={"backbone": "mobilenet", **options})
     OptimizeMethod(torch.device("cpu")).render(
         np.ascontiguousarray(content), [region], settings, lambda r: losses.append(r.losses["total"])
     )
-    return {"init": init, "size": size, "losses": losses, "seconds": time.perf_counter() - started}
+    return {"size": size, "options": options, "losses": losses, "seconds": time.perf_counter() - started,
+            "peak_rss_mb": _status_mb("VmHWM")}
 
 
 def in_subprocess(kind: str, **kwargs) -> dict:
@@ -201,7 +202,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
         job = json.loads(args.worker)
         kind = job.pop("kind")
-        result = speed_case(**job) if kind == "speed" else init_case(**job)
+        result = speed_case(**job) if kind == "speed" else method_case(**job)
         print(json.dumps(result))
         return
 
@@ -242,7 +243,7 @@ def main() -> None:
                   f"(+{slope['base_mb']:.0f} MB fixed)")
 
     init_size, init_iterations = 256, (40 if args.quick else 100)
-    runs = {init: in_subprocess("init", init=init, size=init_size, iterations=init_iterations)
+    runs = {init: in_subprocess("method", size=init_size, options={"init": init, "iterations": init_iterations})
             for init in ("content", "fast", "noise")}
     final = runs["content"]["losses"][-1]
     levels = [round(final * factor, 4) for factor in LEVELS]
@@ -252,13 +253,29 @@ def main() -> None:
     print(f"{'init':8} {'start':>7} {'final':>7}  " + " ".join(f"{level:>7.4f}" for level in levels))
     for init, r in runs.items():
         r["iterations_to_level"] = [iterations_to(r["losses"], level) for level in levels]
-        r["start_loss"], r["final_loss"] = r["losses"][0], r["losses"][-1]
+        r["init"], r["start_loss"], r["final_loss"] = init, r["losses"][0], r["losses"][-1]
         report["init"].append(r)
         reached = " ".join(f"{n if n else '-':>7}" for n in r["iterations_to_level"])
         print(f"{init:8} {r['start_loss']:7.4f} {r['final_loss']:7.4f}  {reached}")
+    report["multiscale"] = _multiscale(args.quick)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=1))
     print(f"\nwrote {RESULTS}")
+
+
+def _multiscale(quick: bool) -> list[dict]:
+    """One scale against coarse-to-fine (most iterations at half size), same final-size objective."""
+    size, n = (256, 30) if quick else (512, 90)
+    cases = {"1 scale": {"iterations": n}, "2 scales": {"scales": 2, "iterations": [n, n // 3]}}
+    print(f"\nmobilenet {size}², init=fast: one scale vs coarse-to-fine (loss of the full-size objective)")
+    print(f"{'case':10} {'iterations':>14} {'seconds':>8} {'final loss':>10} {'peak MB':>8}")
+    rows = []
+    for label, options in cases.items():
+        r = in_subprocess("method", size=size, options={"init": "fast", **options})
+        r["case"], r["final_loss"] = label, r["losses"][-1]
+        rows.append(r)
+        print(f"{label:10} {str(options['iterations']):>14} {r['seconds']:8.1f} {r['final_loss']:10.4f} {r['peak_rss_mb']:8.0f}")
+    return rows
 
 
 def render_sheet(path: Path, size: int = 256, tile: int = 192, iterations: int = 100) -> None:
