@@ -239,14 +239,15 @@ def region_moments(
     if not h.is_contiguous(memory_format=torch.channels_last):
         h = h.contiguous(memory_format=torch.channels_last)
     n, c, height, width = h.shape
-    sums = torch.zeros(2, c, dtype=torch.float64, device=h.device)
+    acc = torch.float32 if h.device.type == "mps" else torch.float64  # MPS has no float64
+    sums = torch.zeros(2, c, dtype=acc, device=h.device)
     count = 0
     for image, (top, bottom, left, right) in zip(range(n), margins):
         rows, cols = height - top - bottom, width - left - right
         rows_per_block = max(1, min(rows, block_elements // (cols * c)))
         ones = torch.ones(1, rows_per_block, dtype=h.dtype, device=h.device)
         square = torch.empty(rows_per_block, cols * c, dtype=h.dtype, device=h.device)
-        total = torch.zeros(2, cols * c, dtype=torch.float64, device=h.device)
+        total = torch.zeros(2, cols * c, dtype=acc, device=h.device)
         offset = h.storage_offset() + image * height * width * c + (top * width + left) * c
         region = torch.as_strided(h, (rows, cols * c), (width * c, 1), offset)
         for first in range(0, rows, rows_per_block):
