@@ -16,6 +16,7 @@ as the real one) unless ``--weights`` points at the real file.
 
     python bench/optimize.py                 # prints tables, writes bench/results/optimize.json
     python bench/optimize.py --quick         # smaller: 256² only, fewer iterations
+    python bench/optimize.py --sections speed --backbones mobilenet   # one part (merged into the JSON)
     python bench/optimize.py --sheet docs/optimize_sheet.png   # the contact sheet in docs/
 """
 from __future__ import annotations
@@ -76,7 +77,7 @@ def reference_loop(net, content, style, options, on_iteration) -> None:
     """The textbook loop: all three images through the net every iteration, targets recomputed."""
     import torch
 
-    from engine.optimize.objective import layer_weights, padded
+    from engine.optimize.objective import interior, layer_weights, padded
 
     weights = layer_weights(net, None)
     layers = list(dict.fromkeys([*weights, net.content_layer]))
@@ -90,7 +91,7 @@ def reference_loop(net, content, style, options, on_iteration) -> None:
     def closure():
         optimizer.zero_grad()
         batch = padded(torch.cat([content, style, image]), net.border)
-        feats = net(batch, layers)
+        feats = {name: interior(f, net.border, image.shape[-1]) for name, f in net(batch, layers).items()}
         c = feats[net.content_layer]
         loss = options.content_weight * (c[2] - c[0]).square().sum() / c[0].square().sum()
         style_loss = 0
@@ -192,6 +193,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each speed case (the fastest counts)")
     parser.add_argument("--sheet", metavar="OUT.png", help="render the contact sheet instead of benchmarking")
+    parser.add_argument("--sections", default="speed,init,multiscale", help="which parts to run (comma-separated)")
+    parser.add_argument("--backbones", default="vgg19,mobilenet", help="backbones of the speed section")
     args = parser.parse_args()
     if args.sheet:
         render_sheet(Path(args.sheet))
@@ -207,16 +210,31 @@ def main() -> None:
         return
 
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    report = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    report.update(machine=f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores", threads=args.threads)
+    sections = args.sections.split(",")
+    if "speed" in sections:
+        _speed(args, args.backbones.split(","), report)
+    if "init" in sections:
+        report["init"], report["init_levels"] = _init(args.quick)
+    if "multiscale" in sections:
+        report["multiscale"] = _multiscale(args.quick)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=1))
+    print(f"\nwrote {RESULTS}")
+
+
+def _speed(args: argparse.Namespace, backbones: list[str], report: dict) -> None:
+    """Reference vs ours (both layouts) per backbone and size; rows for other backbones are kept."""
     sizes = [256] if args.quick else [256, 512]
     iterations = {256: 6 if args.quick else 10, 512: 5}
+    rows = [r for r in report.get("speed", []) if r["backbone"] not in backbones]
+    print(f"{'backbone':9} {'size':>5} {'impl':16} {'s/it':>7} {'it/s':>6} {'speedup':>7} "
+          f"{'loss@1':>7} {'loss@N':>7} {'max gap':>8} {'peak MB':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         weights = args.weights or _standin(Path(tmp) / "vgg19-standin.pth")
-        report = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-                  "threads": args.threads, "vgg19_weights": "real" if args.weights else "stand-in (random)",
-                  "speed": [], "init": []}
-        print(f"{'backbone':9} {'size':>5} {'impl':16} {'s/it':>7} {'it/s':>6} {'speedup':>7} "
-              f"{'loss@1':>7} {'loss@N':>7} {'max gap':>8} {'peak MB':>8}")
-        for backbone in ("vgg19", "mobilenet"):
+        report["vgg19_weights"] = "real" if args.weights else "stand-in (random)"
+        for backbone in backbones:
             for size in sizes:
                 cases = [("reference", "contiguous"), ("ours", "contiguous"), ("ours", "channels_last")]
                 best: dict[tuple, dict] = {}
@@ -232,35 +250,37 @@ def main() -> None:
                 for (impl, layout), r in best.items():
                     r["speedup"] = ref["s_per_iteration"] / r["s_per_iteration"]
                     r["loss_gap"] = max(abs(a - b) / abs(b) for a, b in zip(r["losses"], ref["losses"]))
-                    report["speed"].append(r)
+                    rows.append(r)
                     label = impl if layout == "contiguous" else f"{impl} (NHWC)"
                     print(f"{backbone:9} {size:5} {label:16} {r['s_per_iteration']:7.3f} {1 / r['s_per_iteration']:6.2f} "
                           f"{r['speedup']:6.2f}x {r['losses'][0]:7.4f} {r['losses'][-1]:7.4f} {r['loss_gap']:8.1e} "
                           f"{r['peak_rss_mb']:8.0f}")
-        report["memory"] = _memory_slopes(report["speed"], sizes)
-        for backbone, slope in report["memory"].items():
-            print(f"{backbone}: peak memory of ours ≈ {slope['mb_per_megapixel']:.0f} MB per megapixel "
-                  f"(+{slope['base_mb']:.0f} MB fixed)")
+    report["speed"] = rows
+    report["memory"] = {**report.get("memory", {}), **_memory_slopes(rows, backbones, sizes)}
+    for backbone in backbones:
+        slope = report["memory"][backbone]
+        print(f"{backbone}: peak memory of ours ≈ {slope['mb_per_megapixel']:.0f} MB per megapixel "
+              f"(+{slope['base_mb']:.0f} MB fixed)")
 
-    init_size, init_iterations = 256, (40 if args.quick else 100)
-    runs = {init: in_subprocess("method", size=init_size, options={"init": init, "iterations": init_iterations})
+
+def _init(quick: bool) -> tuple[list[dict], list[float]]:
+    """Loss levels reached from each init, against content-init's final loss."""
+    size, iterations = 256, (40 if quick else 100)
+    runs = {init: in_subprocess("method", size=size, options={"init": init, "iterations": iterations})
             for init in ("content", "fast", "noise")}
     final = runs["content"]["losses"][-1]
     levels = [round(final * factor, 4) for factor in LEVELS]
-    report["init_levels"] = levels
-    print(f"\nmobilenet {init_size}²: iterations needed to reach each loss level "
-          f"(levels are multiples of content-init's loss after {init_iterations}: {final:.4f})")
+    print(f"\nmobilenet {size}²: iterations needed to reach each loss level "
+          f"(levels are multiples of content-init's loss after {iterations}: {final:.4f})")
     print(f"{'init':8} {'start':>7} {'final':>7}  " + " ".join(f"{level:>7.4f}" for level in levels))
+    rows = []
     for init, r in runs.items():
         r["iterations_to_level"] = [iterations_to(r["losses"], level) for level in levels]
         r["init"], r["start_loss"], r["final_loss"] = init, r["losses"][0], r["losses"][-1]
-        report["init"].append(r)
+        rows.append(r)
         reached = " ".join(f"{n if n else '-':>7}" for n in r["iterations_to_level"])
         print(f"{init:8} {r['start_loss']:7.4f} {r['final_loss']:7.4f}  {reached}")
-    report["multiscale"] = _multiscale(args.quick)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=1))
-    print(f"\nwrote {RESULTS}")
+    return rows, levels
 
 
 def _multiscale(quick: bool) -> list[dict]:
@@ -323,10 +343,10 @@ def render_sheet(path: Path, size: int = 256, tile: int = 192, iterations: int =
     print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
 
 
-def _memory_slopes(speed: list[dict], sizes: list[int]) -> dict:
+def _memory_slopes(speed: list[dict], backbones: list[str], sizes: list[int]) -> dict:
     """Peak RSS growth per megapixel of ours (NCHW), fitted between the smallest and largest size."""
     slopes = {}
-    for backbone in ("vgg19", "mobilenet"):
+    for backbone in backbones:
         rows = {r["size"]: r for r in speed if r["backbone"] == backbone and r["impl"] == "ours" and r["layout"] == "contiguous"}
         small, large = rows[min(sizes)], rows[max(sizes)]
         if len(rows) > 1:
