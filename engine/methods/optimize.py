@@ -11,7 +11,8 @@ from ..errors import BadInput
 from ..geometry import Bounds
 from ..optimize.backbones import Backbone, load_backbone, resolve_backbone
 from ..optimize.control import region_guides
-from ..optimize.loop import Problem, optimize, to_array, to_tensor
+from ..imaging.resample import to_array, to_tensor
+from ..optimize.loop import Problem, optimize
 from ..optimize.memory import check_fits
 from ..optimize.objective import RegionStyles
 from ..optimize.options import OptimizeOptions
@@ -60,14 +61,14 @@ class OptimizeMethod:
         box = union_box(regions)
         net = self.backbone(options)
         check_fits(box.extent, net.bytes_per_pixel, device)
-        content = to_tensor(rgb[box.slices], device)
+        content = to_tensor(rgb[box.slices]).to(device)
         guides = region_guides([None if r.mask is None else r.mask[box.slices] for r in regions], box.extent)
         initial = self._initial(options.init, rgb, regions, settings, box, cancel)
         problem = Problem(
             content,
             guides.to(device),
             tuple(region_styles(r, device) for r in regions),
-            None if initial is None else to_tensor(initial, device),
+            None if initial is None else to_tensor(initial).to(device),
         )
         result = to_array(optimize(problem, net, options, settings.style_scale, settings.seed, progress, cancel))
         return [result[r.context.relative_to(box).slices] for r in regions]
@@ -106,7 +107,7 @@ def region_styles(region: RegionJob, device: torch.device) -> RegionStyles:
             "give a style image, or use method='preset' for the built-in styles",
         )
     return RegionStyles(
-        tuple(to_tensor(style.image, device) for style in region.styles),
+        tuple(to_tensor(style.image).to(device) for style in region.styles),
         tuple(style.weight for style in region.styles),
         region.strength,
     )

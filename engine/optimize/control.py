@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from ..geometry import Extent
+from ..imaging.resample import resize_tensor
 
 # YIQ (NTSC) as in Gatys et al. 2017, section 4: Y carries luminance, I and Q the colour.
 _RGB_TO_YIQ = torch.tensor(
@@ -15,13 +16,6 @@ _RGB_TO_YIQ = torch.tensor(
 )
 _YIQ_TO_RGB = torch.linalg.inv(_RGB_TO_YIQ)
 MIN_SIDE = 32  # smallest side a coarse level may have; the deepest VGG-19 layer is 1/16 of it
-
-
-def resize(image: torch.Tensor, extent: Extent) -> torch.Tensor:
-    """``image`` (N x C x H x W) resampled to ``extent`` (antialiased when shrinking)."""
-    if image.shape[-2:] == (extent.height, extent.width):
-        return image
-    return F.interpolate(image, size=(extent.height, extent.width), mode="bilinear", antialias=True, align_corners=False)
 
 
 def pyramid(extent: Extent, scales: int, min_side: int = MIN_SIDE) -> list[Extent]:
@@ -85,5 +79,5 @@ def matched_luminance(style: torch.Tensor, content: torch.Tensor) -> torch.Tenso
 
 def with_colours_of(lum: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """RGB from luminance ``lum`` (N x 1 x H x W) and the I/Q colour channels of ``content``."""
-    yiq = rgb_to_yiq(resize(content, Extent(lum.shape[-1], lum.shape[-2])))
+    yiq = rgb_to_yiq(resize_tensor(content, Extent(lum.shape[-1], lum.shape[-2])))
     return yiq_to_rgb(torch.cat([lum, yiq[:, 1:]], dim=1))

@@ -10,7 +10,8 @@ import torch
 from ..geometry import Extent
 from ..progress import CancelToken, ProgressCallback, ProgressMeter
 from .backbones import Backbone
-from .control import luminance, matched_luminance, pyramid, resize, style_extent, with_colours_of
+from ..imaging.resample import resize_tensor, to_tensor
+from .control import luminance, matched_luminance, pyramid, style_extent, with_colours_of
 from .objective import Objective, RegionStyles
 from .options import OptimizeOptions
 
@@ -53,9 +54,11 @@ def optimize(
     )
     image = None
     for index, extent in enumerate(levels):
+        if cancel is not None:
+            cancel.check()  # before the targets are computed, which costs about an iteration
         if len(levels) > 1:
             meter.stage = f"optimize {extent.width}x{extent.height} ({index + 1}/{len(levels)})"
-        content = resize(problem.content, extent)
+        content = resize_tensor(problem.content, extent)
         start = _start_image(problem, image, extent, generator)
         level = _level_inputs(problem, content, extent, style_scale, options.color == "luminance")
         objective = Objective(backbone, level.content, level.guides, level.regions, options, generator)
@@ -81,13 +84,13 @@ def _level_inputs(problem: Problem, content: torch.Tensor, extent: Extent, style
 
     def prepared(style: torch.Tensor) -> torch.Tensor:
         style_size = style_extent(Extent(style.shape[-1], style.shape[-2]), extent, style_scale, max_side)
-        style = resize(style, style_size)
+        style = resize_tensor(style, style_size)
         return matched_luminance(style, content).expand(-1, 3, -1, -1) if lum else style
 
     regions = tuple(
         RegionStyles(tuple(prepared(s) for s in r.images), r.weights, r.strength) for r in problem.regions
     )
-    guides = resize(problem.guides.unsqueeze(0), extent)[0]
+    guides = resize_tensor(problem.guides.unsqueeze(0), extent)[0]
     if lum:
         return _Level(
             luminance(content).expand(-1, 3, -1, -1), guides, regions, lambda y: with_colours_of(y, content)
@@ -98,9 +101,9 @@ def _level_inputs(problem: Problem, content: torch.Tensor, extent: Extent, style
 def _start_image(problem: Problem, previous: Optional[torch.Tensor], extent: Extent, generator) -> torch.Tensor:
     """The previous level's result upsampled, else the problem's initial image, else noise."""
     if previous is not None:
-        return resize(previous, extent)
+        return resize_tensor(previous, extent)
     if problem.initial is not None:
-        return resize(problem.initial, extent)
+        return resize_tensor(problem.initial, extent)
     noise = torch.rand((1, 3, extent.height, extent.width), generator=generator)
     return noise.to(problem.content)
 
@@ -145,23 +148,13 @@ def _run_level(
 def preview_image(image: torch.Tensor, side: int = PREVIEW_SIDE) -> np.ndarray:
     """A small uint8 RGB copy (H x W x 3, longer side at most ``side``) of a 1 x 3 x H x W image."""
     extent = Extent(image.shape[-1], image.shape[-2]).fit_within(side)
-    small = resize(image.float(), extent).clamp(0, 1)[0]
+    small = resize_tensor(image.float(), extent).clamp(0, 1)[0]
     return (small.permute(1, 2, 0) * 255 + 0.5).to(torch.uint8).cpu().numpy()
-
-
-def to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
-    """An H x W x 3 float array (0..1) as a 1 x 3 x H x W tensor on ``device``."""
-    return torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)).permute(2, 0, 1).unsqueeze(0).contiguous().to(device)
-
-
-def to_array(image: torch.Tensor) -> np.ndarray:
-    """A 1 x 3 x H x W tensor as an H x W x 3 float32 array."""
-    return image[0].permute(1, 2, 0).float().cpu().numpy()
 
 
 def full_problem(content: np.ndarray, styles: Sequence[np.ndarray], device: torch.device) -> Problem:
     """A single-region problem over the whole of ``content`` with equally weighted ``styles``."""
-    image = to_tensor(content, device)
+    image = to_tensor(content).to(device)
     guides = torch.ones(1, image.shape[-2], image.shape[-1], device=device)
-    region = RegionStyles(tuple(to_tensor(s, device) for s in styles), tuple(1.0 for _ in styles))
+    region = RegionStyles(tuple(to_tensor(s).to(device) for s in styles), tuple(1.0 for _ in styles))
     return Problem(image, guides, (region,), image)
