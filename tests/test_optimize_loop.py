@@ -7,7 +7,9 @@ import torch
 
 from engine.errors import Cancelled
 from engine.imaging.resample import to_array
+from engine.optimize.control import rgb_to_yiq
 from engine.optimize.loop import Problem, full_problem, optimize
+from engine.optimize.objective import RegionStyles
 from engine.optimize.options import OptimizeOptions
 from engine.progress import CancelToken
 from test_optimize_standins import random_image, vgg19, vgg19_checkpoint  # noqa: F401 (fixtures)
@@ -101,8 +103,6 @@ def test_preview_every_n_iterations_is_a_small_uint8_image(problem, vgg19):
 
 
 def test_luminance_only_keeps_the_content_colours(problem, vgg19):
-    from engine.optimize.control import rgb_to_yiq
-
     out = run(problem, vgg19, iterations=3, color="luminance", style_weight=1000)
     yiq, content_yiq = rgb_to_yiq(out), rgb_to_yiq(problem.content)
     inside = (out > 0.01).all(1, keepdim=True) & (out < 0.99).all(1, keepdim=True)  # unclipped pixels
@@ -111,6 +111,6 @@ def test_luminance_only_keeps_the_content_colours(problem, vgg19):
 
 
 def test_strength_zero_keeps_the_content(problem, vgg19):
-    weak = Problem(problem.content, problem.guides, (problem.regions[0].__class__(problem.regions[0].images, (1.0,), 0.0),), problem.content)
+    weak = Problem(problem.content, problem.guides, (RegionStyles(problem.regions[0].images, (1.0,), 0.0),), problem.content)
     out = run(weak, vgg19, iterations=3, tv_weight=0)
     assert np.abs(to_array(out) - to_array(problem.content)).max() < 1e-3
