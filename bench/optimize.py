@@ -91,7 +91,7 @@ def reference_loop(net, content, style, options, on_iteration) -> None:
     def closure():
         optimizer.zero_grad()
         batch = padded(torch.cat([content, style, image]), net.border)
-        feats = {name: interior(f, net.border, image.shape[-1]) for name, f in net(batch, layers).items()}
+        feats = {name: interior(f, net.border, *image.shape[-2:]) for name, f in net(batch, layers).items()}
         c = feats[net.content_layer]
         loss = options.content_weight * (c[2] - c[0]).square().sum() / c[0].square().sum()
         style_loss = 0

@@ -25,6 +25,11 @@ def test_style_is_measured_at_style_scale_times_the_canvas():
     assert control.style_extent(style, Extent(300, 200), 4.0, 1024) == Extent(1024, 512)  # capped
 
 
+def test_a_style_is_never_measured_thinner_than_the_network_can_take():
+    thin = control.style_extent(Extent(400, 90), Extent(20, 16), 1.0, 4096)
+    assert min(thin.width, thin.height) >= control.MIN_SIDE
+
+
 def test_guides_add_an_outside_channel_only_when_something_is_outside():
     extent = Extent(4, 3)
     left = np.zeros((3, 4), np.float32)

@@ -189,3 +189,15 @@ def test_cli_with_a_stand_in_vgg19_from_the_hub_cache_runs(tmp_path, monkeypatch
     code = main(["stylize", str(content), "--style", str(content), "--method", "optimize", "-o", str(tmp_path / "o.png"),
                  "-q", "--option", "iterations=1", "--option", "init=content"])  # backbone auto -> vgg19
     assert code == 0
+
+
+@pytest.mark.parametrize("backbone", ["vgg19", "mobilenet"])
+@pytest.mark.parametrize("height, width", [(16, 20), (17, 33)])
+def test_the_smallest_images_and_thin_styles_work_with_every_option(vgg_env, backbone, height, width):
+    content = random_image(height, width, 0)
+    mask = np.zeros((height, width), np.float32)
+    mask[: height // 2] = 1
+    region = job([random_image(9, 40, 1)], mask, Extent(width, height))
+    options = dict(backbone=backbone, iterations=1, init="noise", fusion="gram+attention", scales=3, color="luminance")
+    out = OptimizeMethod(CPU).render(content, [region], MethodSettings(extra=options))[0]
+    assert out.shape == (height, width, 3) and np.isfinite(out).all()

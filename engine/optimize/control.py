@@ -33,10 +33,12 @@ def pyramid(extent: Extent, scales: int, min_side: int = MIN_SIDE) -> list[Exten
 
 
 def style_extent(style: Extent, canvas: Extent, style_scale: float, max_side: int) -> Extent:
-    """The size a style image is measured at: its longer side ``style_scale`` times the canvas's."""
-    longest = max(canvas.width, canvas.height) * style_scale
-    longest = min(max(longest, MIN_SIDE), max_side)
-    return style.scaled(longest / max(style.width, style.height))
+    """The size a style image is measured at: its longer side ``style_scale`` times the canvas's,
+    at most ``max_side``, and its shorter side never under ``MIN_SIDE`` (the network needs it)."""
+    longest = min(max(canvas.width, canvas.height) * style_scale, max_side)
+    factor = longest / max(style.width, style.height)
+    factor = max(factor, MIN_SIDE / min(style.width, style.height))
+    return style.scaled(factor)
 
 
 def region_guides(masks: Sequence[Optional[np.ndarray]], extent: Extent) -> torch.Tensor:

@@ -83,7 +83,7 @@ class Objective:
         if not border:
             return self.backbone(image, self.layers)
         features = self.backbone(padded(image, border), self.layers)
-        return {name: interior(f, border, image.shape[-1]) for name, f in features.items()}
+        return {name: interior(f, border, *image.shape[-2:]) for name, f in features.items()}
 
     def _targets(self, content, guides, regions, generator) -> tuple[dict, dict[str, torch.Tensor]]:
         """Targets by kind ("content", "gram", "attention") and layer; the guides at each layer."""
@@ -160,11 +160,18 @@ def padded(image: torch.Tensor, border: int) -> torch.Tensor:
     return F.pad(image, (border,) * 4, mode="reflect") if border else image
 
 
-def interior(features: torch.Tensor, border: int, width: int) -> torch.Tensor:
-    """The part of a layer's ``features`` that lies over the image, not over its mirrored border."""
-    scale = features.shape[-1] / (width + 2 * border)
-    cut = round(border * scale)
-    return features[..., cut : features.shape[-2] - cut, cut : features.shape[-1] - cut] if cut else features
+def interior(features: torch.Tensor, border: int, height: int, width: int) -> torch.Tensor:
+    """The part of a layer's ``features`` that lies over the image, not over its mirrored border
+    (at least one position on each axis, however deep the layer)."""
+    rows, cols = features.shape[-2:]
+    cut_rows = _cut(rows, border * rows / (height + 2 * border))
+    cut_cols = _cut(cols, border * cols / (width + 2 * border))
+    return features[..., cut_rows : rows - cut_rows, cut_cols : cols - cut_cols]
+
+
+def _cut(size: int, margin: float) -> int:
+    """``margin`` rounded, or less, so that ``size - 2 * cut`` stays at least one."""
+    return max(0, min(round(margin), (size - 1) // 2))
 
 
 def _norms(target: torch.Tensor, per_guide: bool) -> torch.Tensor:
