@@ -15,7 +15,11 @@ VGG19_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
 VGG19_FILE = "vgg19-dcbb9e9d.pth"
 VGG19_SHA256_PREFIX = "dcbb9e9d"  # torchvision names its files after the first hex digits of their sha256
 VGG19_ENV = "RESTYLE_VGG19"
-FETCH_HINT = "run `restyle fetch-weights vgg19`, or pass --weights PATH, or set RESTYLE_VGG19=PATH"
+FETCH_HINT = (
+    "run `restyle fetch-weights vgg19`, or give a checkpoint with --option weights=PATH "
+    "or RESTYLE_VGG19=PATH, or use --option backbone=mobilenet"
+)
+OFFLINE_HINT = "check the network connection, or download the file elsewhere and pass --option weights=PATH"
 
 DownloadProgress = Callable[[int, Optional[int]], None]  # (bytes so far, total bytes or None)
 
@@ -33,8 +37,9 @@ def cached_checkpoint_path() -> Path:
 
 
 def locate_vgg19(explicit: Optional[str] = None) -> Path:
-    """The VGG-19 checkpoint: ``explicit``, then ``$RESTYLE_VGG19``, then torch hub's cache, then ours."""
-    for source, value in (("--weights", explicit), (VGG19_ENV, os.environ.get(VGG19_ENV))):
+    """The VGG-19 checkpoint: ``explicit`` (the ``weights`` option), then ``$RESTYLE_VGG19``, then
+    torch hub's checkpoint cache, then the engine's cache."""
+    for source, value in (("the weights option", explicit), (VGG19_ENV, os.environ.get(VGG19_ENV))):
         if value:
             path = Path(value).expanduser()
             if not path.is_file():
@@ -98,7 +103,7 @@ def _download(url: str, fd: int, progress: Optional[DownloadProgress]) -> str:
     try:
         response = urllib.request.urlopen(url, timeout=60)
     except (OSError, ValueError) as exc:
-        raise WeightsMissing(f"cannot download {url}: {exc}", "check the network connection, or pass --weights PATH") from exc
+        raise WeightsMissing(f"cannot download {url}: {exc}", OFFLINE_HINT) from exc
     with response, os.fdopen(fd, "wb") as out:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
