@@ -57,7 +57,6 @@ def test_outside_every_region_the_content_is_kept(vgg_env):
     assert change[:, :24].mean() > 3 * change[:, 44:].mean()
 
 
-@pytest.mark.slow
 def test_each_region_takes_its_own_style_in_one_optimization():
     content = np.full((64, 64, 3), 0.5, np.float32) + 0.1 * random_image(64, 64, 3)
     left, right = np.zeros((64, 64), np.float32), np.zeros((64, 64), np.float32)
