@@ -19,6 +19,7 @@ from .imaging.color import luminance_transfer, match_color_statistics
 from .imaging.io import check_size, image_to_array, read_image
 from .imaging.masks import MaskLike, composite, coerce_mask, feather_mask, mask_bounds
 from .imaging.pixels import merge, split
+from .memory import release_free_memory, reuse_large_blocks
 from .methods.base import Method, MethodSettings, RegionJob, StyleRef
 from .nets.presets import PRESETS, Preset, find_preset
 from .progress import CancelToken, ProgressCallback
@@ -57,6 +58,7 @@ class Stylizer:
                 raise BadInput(f"threads must be at least 1, got {threads}")
             torch.set_num_threads(threads)
         self.memory_budget_mb = memory_budget_mb
+        reuse_large_blocks()
         self._methods: dict[str, Method] = {}
         self._thumbnails: dict[tuple[str, int], np.ndarray] = {}
         self._lock = threading.RLock()
@@ -138,7 +140,10 @@ class Stylizer:
                 strength_value = _check_range("strength", region.strength, 0.0, 1.0)
                 jobs.append(RegionJob(refs, strength_value, bounds, context, coverage))
                 coverages.append(coverage)
-            stylized = runner.render(parts.rgb, jobs, settings, progress, cancel)
+            try:
+                stylized = runner.render(parts.rgb, jobs, settings, progress, cancel)
+            finally:
+                release_free_memory()
         result = pixels
         for job, coverage, crop in zip(jobs, coverages, stylized):
             rows, cols = job.context.slices

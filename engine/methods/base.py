@@ -55,7 +55,10 @@ class Method(Protocol):
     """A stylization method: turns regions of an RGB image into stylized pixels."""
 
     name: str
-    context_margin: int  # pixels of context wanted around a region's mask box
+
+    def context_margin(self, settings: MethodSettings) -> int:
+        """Pixels of context wanted around a region's mask box."""
+        ...
 
     def render(
         self,

@@ -1,6 +1,7 @@
 """The two fast methods: Magenta's arbitrary-style net (any style image) and the 26-preset net."""
 from __future__ import annotations
 
+import copy
 import math
 from typing import Optional, Sequence
 
@@ -19,6 +20,11 @@ from .base import MethodSettings, RegionJob, StyleRef
 from .transformer_runner import TilingConfig, run_transformer, steps_for
 
 RECEPTIVE_MARGIN = 64  # pixels of context either net needs around a region (its receptive field)
+
+
+def on_device(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``module`` on ``device``: the shared CPU instance itself, or a copy (the shared one stays on the CPU)."""
+    return module if device.type == "cpu" else copy.deepcopy(module).to(device)
 
 
 class FeedForwardMethod:
@@ -90,8 +96,8 @@ class ArbitraryMethod(FeedForwardMethod):
 
     def __init__(self, device: torch.device, memory_budget_mb: int = 1536) -> None:
         super().__init__(device, memory_budget_mb)
-        self.nets = load_arbitrary().to(device)
-        self.predictor = load_style_predictor().to(device)
+        self.nets = on_device(load_arbitrary(), device)
+        self.predictor = on_device(load_style_predictor(), device)
         self._vectors: dict[str, torch.Tensor] = {}
 
     @property
@@ -131,7 +137,7 @@ class PresetMethod(FeedForwardMethod):
 
     def __init__(self, device: torch.device, memory_budget_mb: int = 1536) -> None:
         super().__init__(device, memory_budget_mb)
-        self.nets = load_presets().to(device)
+        self.nets = on_device(load_presets(), device)
 
     @property
     def transformer(self) -> TransformerNet:
