@@ -150,7 +150,7 @@ class Stylizer:
             if color_mode == "luminance":
                 crop = luminance_transfer(crop, parts.rgb[rows, cols])
             piece = merge(crop, replace(parts, alpha=None if parts.alpha is None else parts.alpha[rows, cols]))
-            local = np.ones(crop.shape[:2], np.float32) if coverage is None else coverage[rows, cols]
+            local = None if coverage is None else coverage[rows, cols]
             result = result.copy() if result is pixels else result
             result[rows, cols] = composite(result[rows, cols], piece, local)
         return _as_kind(result[:, :, 0] if flat else result, as_pil)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 from PIL import Image
@@ -101,18 +101,19 @@ def mask_bounds(mask: np.ndarray) -> Bounds:
     return Bounds(int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
 
 
-def composite(original: np.ndarray, stylized: np.ndarray, coverage: np.ndarray) -> np.ndarray:
+def composite(original: np.ndarray, stylized: np.ndarray, coverage: Optional[np.ndarray]) -> np.ndarray:
     """``stylized`` over ``original`` (same dtype and shape) where ``coverage`` > 0, blended by it.
 
-    Pixels with zero coverage are bit-exact copies of ``original``. Only colour channels are
-    blended: an alpha channel (4th, or 2nd for gray) is always the original's.
+    ``coverage`` None means everywhere. Pixels with zero coverage are bit-exact copies of
+    ``original``. Only colour channels are blended: an alpha channel (4th, or 2nd for gray) is always
+    the original's.
     """
-    out = original.copy()
     color = slice(0, 3) if original.shape[2] >= 3 else slice(0, 1)
-    inside = coverage > 0
-    if not inside.any():
+    out = original.copy()
+    if coverage is None or coverage.min() >= 1.0:
+        out[:, :, color] = stylized[:, :, color]
         return out
-    m = coverage[inside][:, None]
-    mixed = to_float(original[inside][:, color]) * (1 - m) + to_float(stylized[inside][:, color]) * m
-    out[inside, color] = from_float(mixed, original.dtype)
+    m = coverage[:, :, None]
+    mixed = from_float(to_float(original[:, :, color]) * (1 - m) + to_float(stylized[:, :, color]) * m, original.dtype)
+    out[:, :, color] = np.where(m > 0, mixed, original[:, :, color])
     return out
