@@ -105,7 +105,7 @@ def main() -> None:
 
     results = []
     for size in args.sizes:
-        repeat = 3 if size <= 2048 else 1
+        repeat = 5 if size <= 1024 else (3 if size <= 2048 else 1)
         cases = CASES if size == 4096 else CASES[:4]
         for case in cases:
             results.append(measure(case, size, repeat, args.threads))

@@ -58,15 +58,6 @@ def vgg19_configured(explicit: Optional[str] = None) -> bool:
     return hub_checkpoint_path().is_file() or cached_checkpoint_path().is_file()
 
 
-def sha256_of(path: Path) -> str:
-    """The hex sha256 digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch_vgg19(
     dest: Optional[Path] = None,
     url: str = VGG19_URL,
