@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from import_guard import run_without_heavy_imports
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "install"))
 
@@ -69,19 +71,13 @@ def test_installed_plugin_is_executable_and_self_contained(tmp_path):
     assert "GIMP plug-in installed in" in proc.stdout and "Filters › Style Transfer" in proc.stdout
     assert (dest / "restyle.py").stat().st_mode & stat.S_IXUSR
     assert json.loads((dest / "engine.json").read_text())["endpoint"] == "tcp://127.0.0.1:5599"
-    blocker = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('numpy', 'torch', 'PIL'):\n"
-        "            raise ImportError('blocked ' + name)\n"
-        "sys.meta_path.insert(0, Block())\n"
+    out = run_without_heavy_imports(
         "import engine.client, engine.geometry\n"
         "from restyle_gimp import formats, messages, pixels, region, request, settings\n"
-        "print(engine.client.__file__)\n"
+        "print(engine.client.__file__)\n",
+        cwd=tmp_path,
+        path=dest,
     )
-    out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(dest)!r})\n" + blocker],
-                         capture_output=True, text=True, cwd=str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(dest / "engine" / "client.py")
 

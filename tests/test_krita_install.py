@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from import_guard import run_without_heavy_imports
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "install"))
 
@@ -69,18 +71,12 @@ def test_installed_plugin_is_enabled_and_imports_its_own_client_without_numpy(tm
     assert rc.read_text() == "[MainWindow]\nState=abc\n\n[python]\nenable_restyle=true\n"
     settings = json.loads((tmp_path / "krita" / "restyle" / "settings.json").read_text())
     assert settings["engine_endpoint"] == "tcp://127.0.0.1:5599" and settings["engine_command"] == []
-    script = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('numpy', 'torch', 'PIL'):\n"
-        "            raise ImportError('blocked ' + name)\n"
-        "sys.meta_path.insert(0, Block())\n"
-        f"sys.path.insert(0, {str(pykrita)!r})\n"
+    out = run_without_heavy_imports(
         "from restyle import engine_link, job, pixels, region, request, settings\n"
-        "print(engine_link.client.__file__)\n"
+        "print(engine_link.client.__file__)\n",
+        cwd=tmp_path,
+        path=pykrita,
     )
-    out = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True, cwd=str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(pykrita / "restyle" / "engine" / "client.py")
 
