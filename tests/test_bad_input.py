@@ -94,6 +94,15 @@ def test_existing_files_are_never_overwritten_silently(tmp_path):
     write_image(target, np.zeros((20, 20, 3), np.uint8), overwrite=True)
     assert Image.open(target).size == (20, 20)
     assert [p.name for p in tmp_path.iterdir()] == ["art.png"]  # no temporary files left
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_sixteen_bit_and_alpha_files_keep_their_depth(tmp_path):

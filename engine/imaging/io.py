@@ -116,6 +116,7 @@ def write_image(path: PathLike, pixels: np.ndarray, overwrite: bool = False) -> 
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved image gets the usual mode
         with os.fdopen(fd, "wb") as f:
             image.save(f, format=formats[suffix], **({"quality": 95} if formats[suffix] == "JPEG" else {}))
         if overwrite:
@@ -144,3 +145,9 @@ def _create_from(tmp: str, target: Path) -> None:
         os.replace(tmp, target)
         return
     os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
