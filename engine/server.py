@@ -205,19 +205,9 @@ class Server:
         while not self._stop.is_set():
             events = dict(poller.poll(POLL_MS))
             if router in events:
-                for _ in range(BATCH):
-                    try:
-                        parts = router.recv_multipart(zmq.NOBLOCK, copy=False)
-                    except zmq.Again:
-                        break
-                    self._handle(parts[0].bytes, parts[1:])
+                _drain(router, self._handle)
             if inbox in events:
-                for _ in range(BATCH):
-                    try:
-                        parts = inbox.recv_multipart(zmq.NOBLOCK, copy=False)
-                    except zmq.Again:
-                        break
-                    self._send(parts[0].bytes, parts[1:])
+                _drain(inbox, self._send)
             self._expire_clients()
             if self._shm is not None:
                 self._shm.trim()
@@ -460,3 +450,13 @@ def _styles_reply(stylizer: Any, size: int) -> Tuple[dict, List[Frame]]:
 
 def _error(code: str, message: str, hint: str) -> Tuple[str, dict, list]:
     return "error", {"code": code, "message": message, "hint": hint}, []
+
+
+def _drain(socket: zmq.Socket, handle) -> None:
+    """Pass up to BATCH waiting messages of ``socket`` to ``handle(identity, frames)``, without blocking."""
+    for _ in range(BATCH):
+        try:
+            parts = socket.recv_multipart(zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            return
+        handle(parts[0].bytes, parts[1:])
