@@ -74,14 +74,6 @@ class Bounds:
         """This rectangle in the coordinates of ``outer``'s top-left corner."""
         return Bounds(self.x - outer.x, self.y - outer.y, self.width, self.height)
 
-    def align(self, multiple: int, extent: Extent) -> "Bounds":
-        """Grow this rectangle so its corners fall on a ``multiple`` grid, clamped to ``extent``."""
-        x0 = self.x // multiple * multiple
-        y0 = self.y // multiple * multiple
-        x1 = -(-self.right // multiple) * multiple
-        y1 = -(-self.bottom // multiple) * multiple
-        return Bounds(x0, y0, x1 - x0, y1 - y0).clamp(extent)
-
     def union(self, other: "Bounds") -> "Bounds":
         """The smallest rectangle holding both (an empty one counts for nothing)."""
         if self.is_empty:

@@ -51,13 +51,6 @@ class Conditioning:
     gammas: tuple[torch.Tensor, ...]
     betas: tuple[torch.Tensor, ...]
 
-    @staticmethod
-    def mix(parts: Sequence[tuple[float, "Conditioning"]]) -> "Conditioning":
-        """Weighted sum of conditionings (weights are used as given)."""
-        gammas = tuple(sum(w * c.gammas[i] for w, c in parts) for i in range(len(parts[0][1].gammas)))
-        betas = tuple(sum(w * c.betas[i] for w, c in parts) for i in range(len(parts[0][1].betas)))
-        return Conditioning(gammas, betas)
-
 
 NormStats = list[tuple[torch.Tensor, torch.Tensor]]  # per normalised layer: (mean, var), each 1 x C
 
@@ -137,45 +130,6 @@ class TransformerNet(nn.Module):
         scale = gamma * torch.rsqrt(var + NORM_EPS)
         return h * scale + (beta - mean * scale)
 
-    def fold(self, cond: Conditioning, stats: NormStats) -> "FoldedTransformer":
-        """A plain conv net equal to this one with ``cond`` and fixed ``stats`` folded into its weights."""
-        weights, biases = [], []
-        norm_index = 0
-        for layer, conv in zip(self.layers, self.convs):
-            w = conv.weight.detach()
-            b = conv.bias.detach() if conv.bias is not None else torch.zeros(layer.out_channels)
-            if layer.normalized:
-                mean, var = (s.reshape(-1) for s in stats[norm_index])
-                scale = cond.gammas[norm_index].reshape(-1) * torch.rsqrt(var + NORM_EPS)
-                w = w * scale[:, None, None, None]
-                b = (b - mean) * scale + cond.betas[norm_index].reshape(-1)
-                norm_index += 1
-            weights.append(w)
-            biases.append(b)
-        return FoldedTransformer(self.layers, weights, biases)
-
-
-class FoldedTransformer(nn.Module):
-    """A transformer with its style and normalisation folded into the convolutions.
-
-    It is a pure function of its input: every tile of an image gets the same treatment, which is what
-    makes tiled output seamless, and it has no data-dependent reductions, which suits compilation.
-    """
-
-    def __init__(self, layers: Sequence[LayerSpec], weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor]):
-        super().__init__()
-        self.layers = list(layers)
-        self.convs = nn.ModuleList()
-        for layer, w, b in zip(layers, weights, biases):
-            conv = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel, stride=layer.stride)
-            conv.weight = nn.Parameter(w.clone(), requires_grad=False)
-            conv.bias = nn.Parameter(b.clone(), requires_grad=False)
-            self.convs.append(conv)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Stylize ``x`` (N x 3 x H x W, 0..1, sides multiples of 4)."""
-        return run_layers(self.layers, self.convs, x, None)
-
 
 def run_layers(
     layers: Sequence[LayerSpec],
@@ -183,7 +137,7 @@ def run_layers(
     x: torch.Tensor,
     normalize: Optional[Callable[[torch.Tensor], torch.Tensor]],
 ) -> torch.Tensor:
-    """The forward pass shared by both forms of the net; ``normalize`` is applied after normalised layers."""
+    """The reference forward pass; ``normalize`` is applied after normalised layers (see fast_form.py for speed)."""
     skip = x
     h = x
     last = len(layers) - 1
