@@ -19,7 +19,7 @@ from .imaging.color import luminance_transfer, match_color_statistics
 from .imaging.io import check_size, image_to_array, read_image
 from .imaging.masks import MaskLike, composite, coerce_mask, feather_mask, mask_bounds
 from .imaging.pixels import merge, split
-from .memory import release_free_memory, reuse_large_blocks
+from .memory import job_memory, reuse_large_blocks
 from .methods.base import Method, MethodSettings, RegionJob, StyleRef
 from .nets.presets import PRESETS, Preset, find_preset
 from .progress import CancelToken, ProgressCallback
@@ -140,10 +140,8 @@ class Stylizer:
                 strength_value = _check_range("strength", region.strength, 0.0, 1.0)
                 jobs.append(RegionJob(refs, strength_value, bounds, context, coverage))
                 coverages.append(coverage)
-            try:
+            with job_memory():
                 stylized = runner.render(parts.rgb, jobs, settings, progress, cancel)
-            finally:
-                release_free_memory()
         result = pixels
         for job, coverage, crop in zip(jobs, coverages, stylized):
             rows, cols = job.context.slices
