@@ -432,3 +432,22 @@ def test_the_engine_refuses_segments_it_must_not_map(shm_engine, name, make):
         raw.send("stylize", "j", {"styles": [{"preset": "wave"}]}, [Frame("content", (4, 4, 3), "uint8", None, name)])
         reply = raw.receive()
     assert reply.type == "error" and reply.header["code"] == "shm_unavailable" and reply.id == "j"
+
+
+@pytest.mark.parametrize(
+    "environ, platform, expected",
+    [
+        ({}, "linux", "glibc.malloc.hugetlb=1"),
+        ({"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"}, "linux", "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"),
+        ({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}, "linux", "glibc.malloc.hugetlb=0"),  # the user's choice wins
+        ({"RESTYLE_MALLOC": "system"}, "linux", None),
+        ({}, "darwin", None),
+        ({}, "win32", None),
+    ],
+)
+def test_a_started_engine_gets_a_huge_page_heap_on_linux_only(environ, platform, expected):
+    from engine.client import engine_environment
+
+    env = engine_environment({"PATH": "/bin", **environ}, platform)
+    assert env.get("GLIBC_TUNABLES") == expected
+    assert env["PATH"] == "/bin"
