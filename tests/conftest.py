@@ -9,6 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
+from optimize_standins import write_standin
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(os.environ.get("RESTYLE_BENCH_DIR", REPO.parent / "shared" / "bench"))
 
@@ -56,3 +58,17 @@ def stylizer():
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Converted weights go to a per-session cache, never the user's."""
     monkeypatch.setenv("RESTYLE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "restyle-cache"))
+
+
+@pytest.fixture(scope="session")
+def vgg19_checkpoint(tmp_path_factory) -> Path:
+    """A stand-in VGG-19 checkpoint file named like torchvision's (random weights, real layout)."""
+    return write_standin(tmp_path_factory.mktemp("vgg") / "vgg19-dcbb9e9d.pth")
+
+
+@pytest.fixture(scope="session")
+def vgg19(vgg19_checkpoint):
+    """The stand-in VGG-19 backbone, loaded through the real loader."""
+    from engine.optimize.backbones import load_vgg19
+
+    return load_vgg19(vgg19_checkpoint)

@@ -12,7 +12,7 @@ from engine.optimize.loop import Problem, full_problem, optimize
 from engine.optimize.objective import RegionStyles
 from engine.optimize.options import OptimizeOptions
 from engine.progress import CancelToken
-from test_optimize_standins import random_image, vgg19, vgg19_checkpoint  # noqa: F401 (fixtures)
+from optimize_standins import random_image
 
 CPU = torch.device("cpu")
 

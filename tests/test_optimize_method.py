@@ -13,7 +13,7 @@ from engine.methods.base import MethodSettings, RegionJob, StyleRef
 from engine.methods.optimize import OptimizeMethod, paste_regions
 from engine.optimize import memory
 from engine.optimize.memory import check_fits
-from test_optimize_standins import random_image, vgg19_checkpoint, write_standin  # noqa: F401 (fixture)
+from optimize_standins import random_image, write_standin
 
 CPU = torch.device("cpu")
 

@@ -9,7 +9,7 @@ from engine.imaging.resample import to_tensor
 from engine.optimize import losses
 from engine.optimize.objective import Objective, RegionStyles, layer_weights
 from engine.optimize.options import OptimizeOptions
-from test_optimize_standins import random_image, vgg19, vgg19_checkpoint  # noqa: F401 (fixtures)
+from optimize_standins import random_image
 
 
 def image(seed: int, height: int = 32, width: int = 32) -> torch.Tensor:

@@ -12,7 +12,7 @@ from engine.cli_weights import ProgressBar, add_commands
 from engine.errors import WeightsMissing
 from engine.optimize.backbones import load_vgg19, resolve_backbone
 from engine.optimize.weights import VGG19_FILE, fetch_vgg19, locate_vgg19
-from test_optimize_standins import standin_state_dict, write_standin
+from optimize_standins import standin_state_dict, write_standin
 
 
 @pytest.fixture
