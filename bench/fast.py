@@ -236,7 +236,7 @@ def _table(results: list[dict], ratios: dict[int, dict], sizes: list[int]) -> st
     lines.append("")
     lines.append(
         "Ratios: median over paired rounds (range in brackets). Cold: the engine gives its memory back "
-        "after every job (RESTYLE_RELEASE_AFTER=0), as it does after 10 s idle, so the job page-faults it in again."
+        "after every job (RESTYLE_RELEASE_AFTER=0), as it does after 30 s idle, so the job page-faults it in again."
     )
     return "\n".join(lines)
 

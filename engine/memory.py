@@ -6,7 +6,7 @@ about as long as the convolutions themselves at 2048². Serving large blocks fro
 layers reuse the memory the previous layers freed (2048² preset: 1.9 s instead of 3.0 s).
 
 The heap is given back once the engine has been idle for a few seconds (``RESTYLE_RELEASE_AFTER``,
-default 10 s; 0 gives it back after every job): a job that follows soon after another (a preview,
+default 30 s; 0 gives it back after every job): a job that follows soon after another (a preview,
 then the final render) finds its memory already mapped, which saves the page faults again (2048²
 preset: about 1.3 s instead of 1.65 s). ``RESTYLE_MALLOC=system`` opts out of both.
 """
@@ -23,7 +23,7 @@ from typing import Callable, Iterator, Optional
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
-DEFAULT_RELEASE_AFTER_S = 10.0
+DEFAULT_RELEASE_AFTER_S = 30.0
 
 
 @functools.lru_cache(maxsize=1)
