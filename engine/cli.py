@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("stylize", help="stylize an image file")
     run.add_argument("content", help="the image to stylize")
-    run.add_argument("-s", "--style", action="append", required=True, metavar="IMG|preset:NAME",
+    run.add_argument("-s", "--style", action="append", metavar="IMG|preset:NAME",
                      help="a style image or preset:NAME; repeat to blend several")
     run.add_argument("--weights", type=_float_list, help="blend weights, one per --style, e.g. 0.7,0.3")
     run.add_argument("--method", choices=["arbitrary", "preset", "optimize"],
@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mask", help="stylize only where this mask is white (grayscale image, or its alpha)")
     run.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the mask edge by PX pixels")
     run.add_argument("--invert-mask", action="store_true", help="stylize where the mask is black")
+    run.add_argument("--region", action="append", nargs="+", metavar="ARG", default=[],
+                     help="--region MASK STYLE [STRENGTH]: stylize where MASK is white with STYLE (image or "
+                          "preset:NAME) at STRENGTH (default 1); "
+                          "repeat for several regions (instead of --style/--mask; --feather and --invert-mask apply to each)")
     run.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                      help="method-specific option, e.g. --option iterations=300 (optimize)")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -143,7 +147,10 @@ class ProgressBar:
 
 def cmd_stylize(args: argparse.Namespace) -> int:
     """``restyle stylize``."""
-    output = args.output or _default_output(args.content, args.style)
+    region_args = [_region_arg(values) for values in args.region]
+    _check_style_arguments(args, bool(region_args))
+    styles = args.style or [style for _, style, _ in region_args]
+    output = args.output or _default_output(args.content, styles)
     if Path(output).exists() and not args.overwrite:
         raise CliError(f"{output} already exists", "choose another name with -o or pass --overwrite")
     options = _options(args.option)
@@ -154,6 +161,11 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         style_scale=args.style_scale, mask=mask, feather=args.feather, invert_mask=args.invert_mask,
         options=options or None,
     )
+    if region_args:
+        from .stylizer import Region
+
+        regions = [Region(_read_mask(path), style, None, strength, args.feather, args.invert_mask) for path, style, strength in region_args]
+        request = dict(request, mask=None, weights=None, strength=1.0, feather=0.0, invert_mask=False, regions=regions)
     if args.engine:
         from .remote import stylize_remote
 
@@ -170,6 +182,31 @@ def cmd_stylize(args: argparse.Namespace) -> int:
             bar.close()
         device = str(stylizer.device)
     return _write_result(args, output, result, started, device)
+
+
+def _region_arg(values: Sequence[str]) -> tuple[str, str, float]:
+    """(mask path, style, strength) of one ``--region MASK STYLE [STRENGTH]``."""
+    if len(values) not in (2, 3):
+        raise CliError(f"--region takes MASK STYLE [STRENGTH], got {len(values)} value(s): {' '.join(values)}",
+                       "e.g. --region sky.png preset:frost 0.8")
+    try:
+        strength = float(values[2]) if len(values) == 3 else 1.0
+    except ValueError:
+        raise CliError(f"--region strength must be a number, got {values[2]!r}", "e.g. --region sky.png preset:frost 0.8") from None
+    return values[0], values[1], strength
+
+
+def _check_style_arguments(args: argparse.Namespace, with_regions: bool) -> None:
+    """Either --style (with an optional --mask) or --region, and --region only on the local engine."""
+    if not with_regions:
+        if not args.style:
+            raise CliError("no style given: pass --style IMG|preset:NAME", "or --region MASK STYLE for region-wise styles")
+        return
+    clashes = [flag for flag, given in (("--style", args.style), ("--mask", args.mask), ("--weights", args.weights)) if given]
+    if clashes:
+        raise CliError(f"--region replaces {', '.join(clashes)}", "give each region its own style: --region MASK STYLE [STRENGTH]")
+    if args.engine:
+        raise CliError("--region runs on the local engine only", "drop --engine")
 
 
 def _read_mask(path: str):
@@ -190,7 +227,7 @@ def _write_result(args: argparse.Namespace, output: str, result, started: float,
         "input": getattr(args, "content", "sample"),
         "output": output,
         "size": [int(result.shape[1]), int(result.shape[0])],
-        "styles": list(args.style) if isinstance(args.style, list) else [args.style],
+        "styles": _summary_styles(args),
         "method": getattr(args, "method", None) or "auto",
         "device": device,
         "seconds": round(seconds, 3),
@@ -200,6 +237,12 @@ def _write_result(args: argparse.Namespace, output: str, result, started: float,
     else:
         print(f"{summary['input']} -> {output}  ({result.shape[1]}x{result.shape[0]}, {seconds:.2f}s on {device})")
     return EXIT_OK
+
+
+def _summary_styles(args: argparse.Namespace) -> list[str]:
+    if getattr(args, "region", None):
+        return [values[1] for values in args.region]
+    return list(args.style) if isinstance(args.style, list) else [args.style]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -96,3 +96,51 @@ def test_demo_runs_from_a_fresh_process(tmp_path):
     assert image.shape == (512, 512, 3) and image.std() > 20
     again = subprocess.run([sys.executable, "-m", "engine.cli", "demo", "-o", str(out)], capture_output=True, text=True, timeout=300)
     assert again.returncode == 2 and "Traceback" not in again.stderr
+
+
+def test_regions_get_their_own_styles_and_strengths(photo, tmp_path, capsys):
+    left, right = np.zeros((150, 200), np.uint8), np.zeros((150, 200), np.uint8)
+    left[:, :80] = 255
+    right[:, 120:] = 255
+    Image.fromarray(left).save(tmp_path / "left.png")
+    Image.fromarray(right).save(tmp_path / "right.png")
+    out = tmp_path / "regions.png"
+    code = main([
+        "stylize", str(photo), "--region", str(tmp_path / "left.png"), "preset:scarlet",
+        "--region", str(tmp_path / "right.png"), "preset:frost", "0.5", "-o", str(out), "--json",
+    ])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["styles"] == ["preset:scarlet", "preset:frost"]
+    result = np.asarray(Image.open(out))
+    original = np.asarray(Image.open(photo).convert("RGB"))
+    assert np.array_equal(result[:, 80:120], original[:, 80:120])  # outside both masks: untouched
+
+    from engine import Region, Stylizer
+
+    expected = Stylizer(device="cpu").stylize(
+        original, regions=[Region(left, "preset:scarlet"), Region(right, "preset:frost", strength=0.5)]
+    )
+    assert np.array_equal(result, expected)
+    assert np.abs(result[:, :80].astype(int) - original[:, :80]).mean() > 10
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--region", "{tmp}/m.png"], "MASK STYLE [STRENGTH]"),
+        (["--region", "{tmp}/m.png", "preset:frost", "strong"], "strength must be a number"),
+        (["--region", "{tmp}/m.png", "preset:frost", "--style", "preset:frost"], "--region replaces --style"),
+        (["--region", "{tmp}/m.png", "preset:frost", "--mask", "{tmp}/m.png"], "--region replaces --mask"),
+        (["--region", "{tmp}/m.png", "preset:frost", "--engine", "tcp://127.0.0.1:9"], "local engine only"),
+        (["--region", "{tmp}/small.png", "preset:frost"], "mask"),
+    ],
+)
+def test_bad_region_arguments_exit_2_and_write_nothing(photo, tmp_path, capsys, extra, message):
+    Image.fromarray(np.full((150, 200), 255, np.uint8)).save(tmp_path / "m.png")
+    Image.fromarray(np.full((10, 10), 255, np.uint8)).save(tmp_path / "small.png")
+    out = tmp_path / "out.png"
+    args = ["stylize", str(photo), *[a.format(tmp=tmp_path) for a in extra], "-o", str(out)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+    assert not out.exists()
