@@ -125,15 +125,15 @@ class Stylizer:
         if not regions:
             raise BadInput("the region list is empty", "pass at least one region")
         resolved = [(_region_styles(r), r) for r in regions]
-        method = _pick_method(method, [refs for refs, _ in resolved])
+        # Without a method each region gets its own (a preset region beside a style-image one).
+        methods = [_pick_method(method, [refs]) for refs, _ in resolved]
         with self._lock:
-            runner = self._method(method)
+            runners = {name: self._method(name) for name in methods}
             settings = MethodSettings(style_scale=style_scale, device=str(self.device), seed=seed, extra=options)
-            margin = runner.context_margin(settings)
             jobs, coverages = [], []
-            for refs, region in resolved:
+            for (refs, region), name in zip(resolved, methods):
                 coverage, bounds = _coverage(region, extent)
-                context = bounds.pad(margin).clamp(extent)
+                context = bounds.pad(runners[name].context_margin(settings)).clamp(extent)
                 rows, cols = context.slices
                 if color_mode == "histogram":
                     refs = tuple(_match_colors(ref, parts.rgb[rows, cols]) for ref in refs)
@@ -141,7 +141,7 @@ class Stylizer:
                 jobs.append(RegionJob(refs, strength_value, bounds, context, coverage))
                 coverages.append(coverage)
             with job_memory():
-                stylized = runner.render(parts.rgb, jobs, settings, progress, cancel)
+                stylized = _render_by_method(runners, methods, parts.rgb, jobs, settings, progress, cancel)
         result = pixels
         for job, coverage, crop in zip(jobs, coverages, stylized):
             rows, cols = job.context.slices
@@ -228,6 +228,24 @@ def _check_range(name: str, value: float, low: float, high: float) -> float:
 
 def _region_styles(region: Region) -> tuple[StyleRef, ...]:
     return resolve_styles(region.style, region.weights)
+
+
+def _render_by_method(
+    runners: dict[str, Method],
+    methods: list[str],
+    rgb: np.ndarray,
+    jobs: list[RegionJob],
+    settings: MethodSettings,
+    progress: Optional[ProgressCallback],
+    cancel: Optional[CancelToken],
+) -> list[np.ndarray]:
+    """Each job rendered by its method's runner (one call per method), in the jobs' order."""
+    results: list[Optional[np.ndarray]] = [None] * len(jobs)
+    for name, runner in runners.items():
+        indices = [i for i, m in enumerate(methods) if m == name]
+        for i, crop in zip(indices, runner.render(rgb, [jobs[i] for i in indices], settings, progress, cancel)):
+            results[i] = crop
+    return results  # type: ignore[return-value]
 
 
 def _pick_method(method: Optional[str], style_sets: list[tuple[StyleRef, ...]]) -> str:

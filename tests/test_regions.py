@@ -100,6 +100,18 @@ def test_several_regions_get_their_own_styles(stylizer, content_small):
     assert red[..., 0].mean() - red[..., 2].mean() > pale[..., 0].mean() - pale[..., 2].mean()
 
 
+def test_a_preset_region_and_a_style_image_region_in_one_call(stylizer, content_small, style_small):
+    left = _box_mask(content_small.shape, 0, 0, 120, 70)
+    right = _box_mask(content_small.shape, 0, 90, 120, 160)
+    out = stylizer.stylize(content_small, regions=[engine.Region(left, "preset:scarlet"), engine.Region(right, style_small)])
+    # Each region as its own method would render it alone (preset beside arbitrary).
+    assert np.array_equal(out[:, :70], stylizer.stylize(content_small, "preset:scarlet", mask=left)[:, :70])
+    assert np.array_equal(out[:, 90:], stylizer.stylize(content_small, style_small, mask=right)[:, 90:])
+    assert np.array_equal(out[:, 70:90], content_small[:, 70:90])
+    with pytest.raises(engine.BadInput, match="takes style images"):  # an explicit method applies to every region
+        stylizer.stylize(content_small, method="arbitrary", regions=[engine.Region(left, "preset:scarlet"), engine.Region(right, style_small)])
+
+
 def test_gray_images_stay_gray(stylizer, content_small, style_small):
     gray = np.asarray(Image.fromarray(content_small).convert("L"))
     out = stylizer.stylize(gray, style_small)
