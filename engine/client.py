@@ -196,12 +196,18 @@ class EngineClient:
             styles.append(dict(entry, thumbnail=Image.from_frame(frame) if frame else None))
         return styles
 
-    def stylize(self, content: Image, styles: Union[dict, Sequence[dict]], mask: Optional[Image] = None,
+    def stylize(self, content: Image, styles: Union[dict, Sequence[dict], None] = None, mask: Optional[Image] = None,
                 options: Optional[Dict[str, Any]] = None,
                 on_progress: Optional[Callable[[dict], None]] = None,
-                cancel: Optional[Callable[[], bool]] = None) -> Result:
-        """Stylize ``content`` on the engine; raises JobCancelled, EngineError or EngineNotRunning."""
-        fields, inline = _stylize_message(content, styles, mask, options)
+                cancel: Optional[Callable[[], bool]] = None,
+                regions: Optional[Sequence[dict]] = None) -> Result:
+        """Stylize ``content`` on the engine; raises JobCancelled, EngineError or EngineNotRunning.
+
+        Either ``styles`` (with an optional ``mask``) or ``regions``: a list of
+        ``{"styles": [...], "mask": Image or None, "strength", "feather", "invert_mask"}``, each
+        region with its own styles (the last three default to ``options``).
+        """
+        fields, inline = _stylize_message(content, styles, mask, options, regions)
         frames = self._shared_frames(content, inline)
         try:
             return self._run_job(content, fields, frames, on_progress, cancel)
@@ -457,17 +463,48 @@ class _JobWait:
         return image
 
 
-def _stylize_message(content: Image, styles: Union[dict, Sequence[dict]], mask: Optional[Image],
-                     options: Optional[Dict[str, Any]]) -> Tuple[dict, List[Frame]]:
+def _stylize_message(content: Image, styles: Union[dict, Sequence[dict], None], mask: Optional[Image],
+                     options: Optional[Dict[str, Any]], regions: Optional[Sequence[dict]] = None) -> Tuple[dict, List[Frame]]:
     """The header fields and frames of a ``stylize`` request; raise ValueError on bad arguments."""
     if not isinstance(content, Image) or content.channels not in (3, 4):
         raise ValueError("content must be an Image with 3 (RGB) or 4 (RGBA) channels")
     frames = [content.frame("content")]
-    if mask is not None:
-        if (not isinstance(mask, Image) or mask.channels != 1 or mask.dtype not in ("uint8", "float32")
-                or (mask.width, mask.height) != (content.width, content.height)):
-            raise ValueError("mask must be a 1-channel uint8 or float32 Image the size of the content")
-        frames.append(mask.frame("mask"))
+    fields: Dict[str, Any] = {"options": dict(options or {})}
+    if regions is None:
+        if styles is None:
+            raise ValueError("give styles (or regions)")
+        if mask is not None:
+            frames.append(_mask_frame(mask, content, "mask"))
+        fields["styles"] = _style_entries(styles, "style", frames)
+        return fields, frames
+    if styles is not None or mask is not None:
+        raise ValueError("give either styles (and a mask) or regions, not both")
+    if isinstance(regions, dict) or not regions:
+        raise ValueError("regions must be a non-empty list of dicts")
+    entries = []
+    for r, region in enumerate(regions):
+        if not isinstance(region, dict) or "styles" not in region:
+            raise ValueError('each region must be a dict with "styles" and optionally "mask", "strength", '
+                             '"feather" and "invert_mask"')
+        entry = {k: region[k] for k in ("strength", "feather", "invert_mask") if k in region}
+        entry["styles"] = _style_entries(region["styles"], f"region{r}_style", frames)
+        if region.get("mask") is not None:
+            frames.append(_mask_frame(region["mask"], content, f"region{r}_mask"))
+            entry["mask"] = f"region{r}_mask"
+        entries.append(entry)
+    fields["regions"] = entries
+    return fields, frames
+
+
+def _mask_frame(mask: Image, content: Image, name: str) -> Frame:
+    if (not isinstance(mask, Image) or mask.channels != 1 or mask.dtype not in ("uint8", "float32")
+            or (mask.width, mask.height) != (content.width, content.height)):
+        raise ValueError("mask must be a 1-channel uint8 or float32 Image the size of the content")
+    return mask.frame(name)
+
+
+def _style_entries(styles: Union[dict, Sequence[dict]], prefix: str, frames: List[Frame]) -> List[dict]:
+    """Header entries of ``styles``; style images are appended to ``frames`` as ``{prefix}{i}``."""
     entries = []
     for i, style in enumerate([styles] if isinstance(styles, dict) else list(styles)):
         if not isinstance(style, dict) or ("preset" in style) == ("image" in style):
@@ -478,12 +515,12 @@ def _stylize_message(content: Image, styles: Union[dict, Sequence[dict]], mask: 
         else:
             if not isinstance(style["image"], Image):
                 raise ValueError("a style's 'image' must be an Image")
-            frames.append(style["image"].frame(f"style{i}"))
-            entry["image"] = f"style{i}"
+            frames.append(style["image"].frame(f"{prefix}{i}"))
+            entry["image"] = f"{prefix}{i}"
         entries.append(entry)
     if not entries:
         raise ValueError("give at least one style")
-    return {"styles": entries, "options": dict(options or {})}, frames
+    return entries
 
 
 def _engine_error(msg: Message) -> EngineError:

@@ -20,6 +20,7 @@ from .protocol import (
 )
 
 MAX_STYLES = 8
+MAX_REGIONS = 16
 MAX_OPTIONS = 32
 MAX_OPTION_CHARS = 256
 PRESERVE_COLORS = (False, True, "luminance", "histogram")
@@ -41,6 +42,18 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class RegionRequest:
+    """One region of a multi-region request: its mask (None: the whole image), styles and strength."""
+
+    mask: Optional[Frame]
+    styles: Tuple[Union[str, Frame], ...]
+    weights: Tuple[float, ...]
+    strength: float
+    feather: float
+    invert_mask: bool
+
+
+@dataclass(frozen=True)
 class StylizeRequest:
     """A ``stylize`` message whose header fields and frames passed every check."""
 
@@ -56,11 +69,14 @@ class StylizeRequest:
     options: Dict[str, Any]
     mask: Optional[Frame] = None
     output: Optional[Frame] = None  # a shared-memory frame the result is written into
+    regions: Tuple[RegionRequest, ...] = ()  # when given, styles/weights/mask are empty
 
     @property
     def nbytes(self) -> int:
-        """Bytes of pixels the request holds (content, mask and style images)."""
+        """Bytes of pixels the request holds (content, masks and style images)."""
         frames = [self.content, self.mask] + [s for s in self.styles if isinstance(s, Frame)]
+        for region in self.regions:
+            frames += [region.mask] + [s for s in region.styles if isinstance(s, Frame)]
         return sum(f.nbytes for f in frames if f is not None)
 
 
@@ -75,13 +91,6 @@ def parse_stylize(message: Message, limits: Limits) -> StylizeRequest:
     if output is not None and (output.shm is None or (output.shape, output.dtype) != (content.shape, content.dtype)):
         raise ProtocolError("the output frame must be a shared-memory frame of the content's shape and dtype",
                             "leave out 'output' to get the result as a binary frame", code="bad_input")
-    styles, weights = _styles(header.get("styles"), frames, limits)
-    used = {"content", "mask", "output"} | {s.name for s in styles if isinstance(s, Frame)}
-    unused = sorted(set(frames) - used)
-    if unused:
-        raise ProtocolError(f"frames {unused} are not referenced by the request",
-                            "send only content, mask, output and the style images named in 'styles'",
-                            code="bad_input")
     options = header.get("options", {})
     if not isinstance(options, dict) or len(options) > MAX_OPTIONS:
         raise ProtocolError(f"'options' must be an object of at most {MAX_OPTIONS} entries",
@@ -90,6 +99,27 @@ def parse_stylize(message: Message, limits: Limits) -> StylizeRequest:
     if not any(preserve is p or (isinstance(p, str) and preserve == p) for p in PRESERVE_COLORS):
         raise ProtocolError("'preserve_colors' must be false, true, \"luminance\" or \"histogram\"",
                             "pick one of those", code="bad_input")
+    strength = field_number(options, "strength", 1.0, 0.0, 1.0)
+    feather = field_number(options, "feather", 0.0, 0.0, float(limits.max_side))
+    invert_mask = field_bool(options, "invert_mask", False)
+    regions: Tuple[RegionRequest, ...] = ()
+    if "regions" in header:
+        if "styles" in header or mask is not None:
+            raise ProtocolError("a request has either 'styles' (and a 'mask' frame) or 'regions', not both",
+                                "put each region's mask and styles in its 'regions' entry", code="bad_input")
+        defaults = RegionRequest(None, (), (), strength, feather, invert_mask)
+        regions = _regions(header["regions"], frames, content, limits, defaults)
+        styles, weights = [], []
+    else:
+        styles, weights = _styles(header.get("styles"), frames, limits)
+    used = {"content", "mask", "output"} | {s.name for s in styles if isinstance(s, Frame)}
+    for region in regions:
+        used |= {f.name for f in (region.mask, *region.styles) if isinstance(f, Frame)}
+    unused = sorted(set(frames) - used)
+    if unused:
+        raise ProtocolError(f"frames {unused} are not referenced by the request",
+                            "send only content, mask, output and the style images and masks the request names",
+                            code="bad_input")
     return StylizeRequest(
         content=content,
         mask=mask,
@@ -97,13 +127,46 @@ def parse_stylize(message: Message, limits: Limits) -> StylizeRequest:
         styles=tuple(styles),
         weights=tuple(weights),
         method=field_str(options, "method") if "method" in options else None,
-        strength=field_number(options, "strength", 1.0, 0.0, 1.0),
+        strength=strength,
         preserve_colors=preserve,
         style_scale=field_number(options, "style_scale", 1.0, 1 / 16, 16.0),
-        feather=field_number(options, "feather", 0.0, 0.0, float(limits.max_side)),
-        invert_mask=field_bool(options, "invert_mask", False),
+        feather=feather,
+        invert_mask=invert_mask,
         options=_method_options({k: v for k, v in options.items() if k not in SHARED_OPTIONS}),
+        regions=regions,
     )
+
+
+def _regions(entries: Any, frames: Dict[str, Frame], content: Frame, limits: Limits,
+             defaults: RegionRequest) -> Tuple[RegionRequest, ...]:
+    """The checked ``regions`` of a request; fields a region leaves out come from ``defaults`` (the options)."""
+    if not isinstance(entries, list) or not 0 < len(entries) <= MAX_REGIONS:
+        raise ProtocolError(f"'regions' must be a list of 1 to {MAX_REGIONS} regions",
+                            'send e.g. [{"mask": "mask0", "styles": [{"preset": "wave"}]}]', code="bad_input")
+    regions = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise ProtocolError("each region must be an object with 'styles' and optionally 'mask', 'strength', "
+                                "'feather' and 'invert_mask'", 'send e.g. {"mask": "mask0", "styles": [...]}',
+                                code="bad_input")
+        mask = None
+        if "mask" in entry:
+            name = field_str(entry, "mask")
+            mask = frames.get(name)
+            if mask is None or name in ("content", "output"):
+                raise ProtocolError(f"region mask frame {name!r} is missing", "send the frame the region names",
+                                    code="bad_input")
+            _check_mask(mask, content)
+        styles, weights = _styles(entry.get("styles"), frames, limits)
+        regions.append(RegionRequest(
+            mask=mask,
+            styles=tuple(styles),
+            weights=tuple(weights),
+            strength=field_number(entry, "strength", defaults.strength, 0.0, 1.0),
+            feather=field_number(entry, "feather", defaults.feather, 0.0, float(limits.max_side)),
+            invert_mask=field_bool(entry, "invert_mask", defaults.invert_mask),
+        ))
+    return tuple(regions)
 
 
 def _image_frame(frame: Optional[Frame], what: str, limits: Limits, channels: Tuple[int, ...]) -> Frame:
@@ -198,6 +261,8 @@ def stylizer_call(request: StylizeRequest) -> Tuple[np.ndarray, Dict[str, Any]]:
     """The content array and keyword arguments for ``Stylizer.stylize`` (progress and cancel excepted)."""
     content = frame_array(request.content)
     _check_finite(content, "content")
+    if request.regions:
+        return content, dict(_shared_kwargs(request), regions=[_region(r) for r in request.regions])
     styles = [_style(s) for s in request.styles]
     return content, dict(
         style=styles,
@@ -211,6 +276,20 @@ def stylizer_call(request: StylizeRequest) -> Tuple[np.ndarray, Dict[str, Any]]:
         invert_mask=request.invert_mask,
         options=dict(request.options),
     )
+
+
+def _shared_kwargs(request: StylizeRequest) -> Dict[str, Any]:
+    """The keyword arguments that apply to every region."""
+    return dict(method=request.method, preserve_colors=request.preserve_colors, style_scale=request.style_scale,
+                options=dict(request.options))
+
+
+def _region(region: RegionRequest) -> Any:
+    from .stylizer import Region  # the engine side only: it needs torch
+
+    mask = None if region.mask is None else _mask(region.mask)
+    return Region(mask, [_style(s) for s in region.styles], list(region.weights), region.strength,
+                  region.feather, region.invert_mask)
 
 
 def _style(style: Union[str, Frame]) -> Union[str, np.ndarray]:

@@ -187,6 +187,13 @@ def test_an_image_whose_bytes_do_not_match_its_size_is_refused(make):
     dict(styles=[{"image": b"raw"}]),
     dict(styles=[{"preset": "wave"}], mask=Image(3, 4, 1, "uint8", bytes(12))),
     dict(styles=[{"preset": "wave"}], mask=Image(4, 4, 3, "uint8", bytes(48))),
+    dict(),
+    dict(regions=[]),
+    dict(regions={"styles": [{"preset": "wave"}]}),
+    dict(regions=[{"mask": Image(4, 4, 1, "uint8", bytes(16))}]),
+    dict(regions=[{"styles": [{"preset": "wave"}], "mask": Image(3, 4, 1, "uint8", bytes(12))}]),
+    dict(regions=[{"styles": [{"preset": "wave"}]}], styles=[{"preset": "wave"}]),
+    dict(regions=[{"styles": [{"preset": "wave"}]}], mask=Image(4, 4, 1, "uint8", bytes(16))),
 ])
 def test_bad_stylize_arguments_raise_value_error_before_sending(kwargs):
     with EngineClient("ipc:///nonexistent/engine.sock", timeout_s=0.5) as client:

@@ -262,3 +262,61 @@ def test_a_float_mask_outside_0_to_1_is_bad_input():
               array_frame("mask", np.full((2, 3), 1.5, np.float32))]
     with pytest.raises(BadInput, match="0..1"):
         stylizer_call(parse_stylize(stylize_message(frames=frames), LIMITS))
+
+
+def regions_message(regions, frames, options=None):
+    header = {"regions": regions, "options": options or {}}
+    return deserialize(serialize("stylize", "job1", header, frames), CLIENT_TYPES)
+
+
+def test_a_regions_request_becomes_one_region_per_entry():
+    content = np.zeros((4, 6, 3), np.uint8)
+    left, right = np.zeros((4, 6), np.uint8), np.zeros((4, 6), np.float32)
+    left[:, :3] = 255
+    right[:, 3:] = 0.5
+    style = np.full((8, 8, 3), 90, np.uint8)
+    msg = regions_message(
+        [{"mask": "m0", "styles": [{"preset": "wave"}, {"image": "s1", "weight": 3}]},
+         {"mask": "m1", "styles": [{"preset": "frost"}], "strength": 0.25, "feather": 0, "invert_mask": False},
+         {"styles": [{"preset": "ink"}]}],
+        [array_frame("content", content), array_frame("m0", left), array_frame("m1", right), array_frame("s1", style)],
+        options={"strength": 0.75, "feather": 2, "invert_mask": True, "method": "arbitrary"},
+    )
+    request = parse_stylize(msg, LIMITS)
+    assert request.nbytes == content.nbytes + left.nbytes + right.nbytes + style.nbytes
+    _, kwargs = stylizer_call(request)
+    assert "style" not in kwargs and "mask" not in kwargs and kwargs["method"] == "arbitrary"
+    first, second, third = kwargs["regions"]
+    np.testing.assert_array_equal(first.mask, left / 255.0)
+    assert first.style[0] == "preset:wave" and first.style[1].shape == (8, 8, 3) and first.weights == [1.0, 3.0]
+    assert (first.strength, first.feather, first.invert) == (0.75, 2.0, True)  # from the options
+    np.testing.assert_array_equal(second.mask, right)
+    assert (second.strength, second.feather, second.invert) == (0.25, 0.0, False)  # its own
+    assert third.mask is None and third.style == ["preset:ink"]
+
+
+@pytest.mark.parametrize("regions, frame_names, needle", [
+    ([], ["m0"], "1 to 16 regions"),
+    ("all", [], "1 to 16 regions"),
+    ([{"styles": [{"preset": "wave"}]}] * 17, [], "1 to 16 regions"),
+    ([7], [], "each region must be an object"),
+    ([{"mask": "m0"}], ["m0"], "'styles'"),
+    ([{"mask": "nope", "styles": [{"preset": "wave"}]}], [], "'nope' is missing"),
+    ([{"mask": "content", "styles": [{"preset": "wave"}]}], [], "'content' is missing"),
+    ([{"mask": "small", "styles": [{"preset": "wave"}]}], ["small"], "mask must be [4, 6]"),
+    ([{"mask": "m0", "styles": [{"preset": "wave"}], "strength": 2}], ["m0"], "strength"),
+    ([{"styles": [{"preset": "wave"}]}], ["m0"], "not referenced"),
+])
+def test_bad_regions_are_refused_as_bad_input(regions, frame_names, needle):
+    frames = [array_frame("content", np.zeros((4, 6, 3), np.uint8))]
+    frames += [array_frame(n, np.zeros((2, 2) if n == "small" else (4, 6), np.uint8)) for n in frame_names]
+    with pytest.raises(ProtocolError) as info:
+        parse_stylize(regions_message(regions, frames), LIMITS)
+    assert info.value.code == "bad_input" and info.value.hint and needle in info.value.message
+
+
+def test_regions_exclude_top_level_styles_and_mask():
+    frames = [array_frame("content", np.zeros((4, 6, 3), np.uint8)), array_frame("mask", np.zeros((4, 6), np.uint8))]
+    msg = stylize_message({"regions": [{"styles": [{"preset": "wave"}]}]}, frames)
+    with pytest.raises(ProtocolError, match="either 'styles'"):
+        parse_stylize(msg, LIMITS)

@@ -463,3 +463,33 @@ def test_the_real_engine_stylizes_a_masked_preset_job_end_to_end(tmp_path):
     np.testing.assert_array_equal(out[outside], content[outside])
     np.testing.assert_array_equal(out[..., 3], content[..., 3])
     assert (out[~outside][:, :3] != content[~outside][:, :3]).mean() > 0.9
+
+
+def test_the_real_engine_gives_each_region_its_own_style(tmp_path):
+    import torch
+
+    from engine.stylizer import Region, Stylizer
+
+    torch.set_num_threads(1)
+    content = pixels((48, 64, 3), "uint8", seed=7)
+    left, right = np.zeros((48, 64), np.uint8), np.zeros((48, 64), np.uint8)
+    left[:, :24] = 255
+    right[:, 40:] = 255
+    style = pixels((32, 32, 3), "uint8", seed=8)
+    stylizer = Stylizer(device="cpu", threads=1)
+    with running_server(tmp_path, stylizer) as server:
+        with EngineClient(server.endpoint, timeout_s=60) as client:
+            result = client.stylize(
+                Image(64, 48, 3, "uint8", content.tobytes()),
+                regions=[
+                    {"mask": Image(64, 48, 1, "uint8", left.tobytes()), "styles": [{"preset": "frost"}]},
+                    {"mask": Image(64, 48, 1, "uint8", right.tobytes()), "styles": [{"image": Image(32, 32, 3, "uint8", style.tobytes())}],
+                     "strength": 0.5},
+                ],
+            )
+    out = np.frombuffer(result.image.data, np.uint8).reshape(content.shape)
+    np.testing.assert_array_equal(out[:, 24:40], content[:, 24:40])  # outside both regions: untouched
+    # The same pixels as the API's multi-region call (a preset region beside a style-image one).
+    expected = stylizer.stylize(content, regions=[Region(left / 255.0, "preset:frost"), Region(right / 255.0, style, strength=0.5)])
+    np.testing.assert_array_equal(out, expected)
+    assert np.abs(out[:, :24].astype(int) - content[:, :24]).mean() > 5
