@@ -205,8 +205,6 @@ def _check_style_arguments(args: argparse.Namespace, with_regions: bool) -> None
     clashes = [flag for flag, given in (("--style", args.style), ("--mask", args.mask), ("--weights", args.weights)) if given]
     if clashes:
         raise CliError(f"--region replaces {', '.join(clashes)}", "give each region its own style: --region MASK STYLE [STRENGTH]")
-    if args.engine:
-        raise CliError("--region runs on the local engine only", "drop --engine")
 
 
 def _read_mask(path: str):

@@ -28,11 +28,28 @@ def _style_entry(source: str, weight: float) -> dict:
 
 
 def _mask_image(mask: Optional[np.ndarray]):
+    """A mask as the engine takes it: one channel (the last: alpha or gray), uint8 or float32 in 0..1."""
     if mask is None:
         return None
+    mask = mask[:, :, -1] if mask.ndim == 3 else mask
     if mask.dtype == np.uint8:
-        return _image(mask[:, :, -1] if mask.ndim == 3 else mask)
+        return _image(mask)
+    if mask.dtype.kind in "ui":
+        return _image(mask.astype(np.float32) / np.iinfo(mask.dtype).max)
     return _image(np.asarray(mask, dtype=np.float32))
+
+
+def _region_entry(region: Any) -> dict:
+    """A client ``regions`` entry for an :class:`engine.Region` whose styles are file paths or preset names."""
+    sources = region.style if isinstance(region.style, (list, tuple)) else [region.style]
+    weights = region.weights or [1.0] * len(sources)
+    return {
+        "styles": [_style_entry(str(s), w) for s, w in zip(sources, weights)],
+        "mask": _mask_image(None if region.mask is None else np.asarray(region.mask)),
+        "strength": region.strength,
+        "feather": region.feather,
+        "invert_mask": region.invert,
+    }
 
 
 def stylize_remote(endpoint: str, content: str, styles: Sequence[str], request: dict[str, Any]) -> tuple[np.ndarray, str]:
@@ -40,17 +57,21 @@ def stylize_remote(endpoint: str, content: str, styles: Sequence[str], request: 
     from .client import EngineClient, EngineError, JobCancelled
 
     pixels = read_image(content)
-    weights = request.get("weights") or [1.0] * len(styles)
-    if len(weights) != len(styles):
-        raise BadInput(f"{len(weights)} weights for {len(styles)} styles", "give one weight per style")
-    options = {k: v for k, v in request.items() if k not in ("weights", "mask", "options") and v is not None}
+    options = {k: v for k, v in request.items() if k not in ("weights", "mask", "options", "regions") and v is not None}
     options.update(request.get("options") or {})
+    if options.get("preserve_colors") == "off":  # the CLI's word for it; the protocol says false
+        options["preserve_colors"] = False
+    if request.get("regions"):
+        job: dict[str, Any] = dict(regions=[_region_entry(r) for r in request["regions"]])
+    else:
+        weights = request.get("weights") or [1.0] * len(styles)
+        if len(weights) != len(styles):
+            raise BadInput(f"{len(weights)} weights for {len(styles)} styles", "give one weight per style")
+        job = dict(styles=[_style_entry(s, w) for s, w in zip(styles, weights)], mask=_mask_image(request.get("mask")))
     client = EngineClient(endpoint=endpoint)
     try:
         pong = client.ping()
-        result = client.stylize(
-            _image(pixels), [_style_entry(s, w) for s, w in zip(styles, weights)], mask=_mask_image(request.get("mask")), options=options
-        )
+        result = client.stylize(_image(pixels), options=options, **job)
     except JobCancelled:
         raise Cancelled() from None
     except EngineError as exc:

@@ -131,7 +131,6 @@ def test_regions_get_their_own_styles_and_strengths(photo, tmp_path, capsys):
         (["--region", "{tmp}/m.png", "preset:frost", "strong"], "strength must be a number"),
         (["--region", "{tmp}/m.png", "preset:frost", "--style", "preset:frost"], "--region replaces --style"),
         (["--region", "{tmp}/m.png", "preset:frost", "--mask", "{tmp}/m.png"], "--region replaces --mask"),
-        (["--region", "{tmp}/m.png", "preset:frost", "--engine", "tcp://127.0.0.1:9"], "local engine only"),
         (["--region", "{tmp}/small.png", "preset:frost"], "mask"),
     ],
 )
@@ -144,3 +143,31 @@ def test_bad_region_arguments_exit_2_and_write_nothing(photo, tmp_path, capsys, 
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1, err
     assert not out.exists()
+
+
+def test_engine_runs_give_the_local_pixels(photo, tmp_path):
+    """``--engine`` sends the same request to a running engine: the same pixels as a local run."""
+    from server_fixtures import running_server
+
+    from engine import Stylizer
+
+    mask = np.zeros((150, 200), np.uint16)
+    mask[20:130, 30:170] = 65535
+    Image.fromarray(mask).save(tmp_path / "mask16.png")
+    left = np.zeros((150, 200), np.uint8)
+    left[:, :90] = 255
+    Image.fromarray(left).save(tmp_path / "left.png")
+    cases = {
+        "masked": ["--style", "preset:frost", "--mask", str(tmp_path / "mask16.png"), "--feather", "3"],
+        "regions": ["--region", str(tmp_path / "left.png"), "preset:scarlet",
+                    "--region", str(tmp_path / "left.png"), str(BENCH / "style" / "sketch.png"), "0.5", "--invert-mask"],
+    }
+    with running_server(tmp_path, Stylizer(device="cpu")) as server:
+        for name, extra in cases.items():
+            local, remote = tmp_path / f"{name}_local.png", tmp_path / f"{name}_remote.png"
+            assert main(["stylize", str(photo), *extra, "-o", str(local), "-q"]) == 0
+            assert main(["stylize", str(photo), *extra, "--engine", server.endpoint, "-o", str(remote), "-q"]) == 0
+            assert np.array_equal(np.asarray(Image.open(local)), np.asarray(Image.open(remote))), name
+    original = np.asarray(Image.open(photo).convert("RGB"))
+    masked = np.asarray(Image.open(tmp_path / "masked_remote.png"))
+    assert np.array_equal(masked[:5], original[:5]) and not np.array_equal(masked[60:90, 60:140], original[60:90, 60:140])
