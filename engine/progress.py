@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 from .errors import Cancelled
@@ -66,3 +66,24 @@ class ProgressMeter:
             self.callback(Progress(self.done, self.total, self.stage, eta, **extra))
         if self.cancel is not None:
             self.cancel.check()
+
+
+PART_STEPS = 1000  # resolution of one part in :func:`part_of` reports
+
+
+def part_of(callback: Optional[ProgressCallback], index: int, count: int) -> Optional[ProgressCallback]:
+    """A callback that reports part ``index`` of ``count`` equal parts of a job to ``callback``.
+
+    Each part's own ``done``/``total`` is mapped onto one overall scale, so that progress never runs
+    backwards when a job runs in parts (several methods, one after another). The time left is only
+    known in the last part.
+    """
+    if callback is None or count <= 1:
+        return callback
+
+    def report(progress: Progress) -> None:
+        done = index * PART_STEPS + progress.done * PART_STEPS // max(1, progress.total)
+        eta = progress.eta_s if index == count - 1 else None
+        callback(replace(progress, done=done, total=count * PART_STEPS, eta_s=eta))
+
+    return report

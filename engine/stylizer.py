@@ -22,7 +22,7 @@ from .imaging.pixels import merge, split
 from .memory import job_memory, reuse_large_blocks
 from .methods.base import Method, MethodSettings, RegionJob, StyleRef
 from .nets.presets import PRESETS, Preset, find_preset
-from .progress import CancelToken, ProgressCallback
+from .progress import CancelToken, ProgressCallback, part_of
 from .styles import StyleSource, resolve_styles
 
 Content = Union[str, "os.PathLike[str]", Image.Image, np.ndarray]
@@ -241,9 +241,10 @@ def _render_by_method(
 ) -> list[np.ndarray]:
     """Each job rendered by its method's runner (one call per method), in the jobs' order."""
     results: list[Optional[np.ndarray]] = [None] * len(jobs)
-    for name, runner in runners.items():
+    for part, (name, runner) in enumerate(runners.items()):
         indices = [i for i, m in enumerate(methods) if m == name]
-        for i, crop in zip(indices, runner.render(rgb, [jobs[i] for i in indices], settings, progress, cancel)):
+        report = part_of(progress, part, len(runners))
+        for i, crop in zip(indices, runner.render(rgb, [jobs[i] for i in indices], settings, report, cancel)):
             results[i] = crop
     return results  # type: ignore[return-value]
 

@@ -105,3 +105,17 @@ def test_one_shot_function_and_pil_round_trip(content_small):
 
     out = engine.stylize(Image.fromarray(content_small), "preset:porcelain")
     assert isinstance(out, Image.Image) and out.size == (160, 120) and out.mode == "RGB"
+
+
+def test_parts_of_a_job_report_on_one_scale_that_never_runs_backwards():
+    from engine.progress import Progress, part_of
+
+    seen = []
+    for index in range(3):
+        report = part_of(seen.append, index, 3)
+        for done in range(1, 5):
+            report(Progress(done, 4, "stylize", eta_s=1.0))
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    assert seen[-1].done == seen[-1].total and {p.total for p in seen} == {seen[0].total}
+    assert all(p.eta_s is None for p in seen[:8]) and seen[-1].eta_s == 1.0  # time left: known in the last part
+    assert part_of(seen.append, 0, 1) == seen.append and part_of(None, 0, 3) is None

@@ -108,6 +108,11 @@ def test_a_preset_region_and_a_style_image_region_in_one_call(stylizer, content_
     assert np.array_equal(out[:, :70], stylizer.stylize(content_small, "preset:scarlet", mask=left)[:, :70])
     assert np.array_equal(out[:, 90:], stylizer.stylize(content_small, style_small, mask=right)[:, 90:])
     assert np.array_equal(out[:, 70:90], content_small[:, 70:90])
+    reports = []
+    stylizer.stylize(content_small, regions=[engine.Region(left, "preset:scarlet"), engine.Region(right, style_small)],
+                     progress=reports.append)
+    done = [r.done for r in reports]
+    assert done == sorted(done) and done[-1] == reports[-1].total and len({r.total for r in reports}) == 1
     with pytest.raises(engine.BadInput, match="takes style images"):  # an explicit method applies to every region
         stylizer.stylize(content_small, method="arbitrary", regions=[engine.Region(left, "preset:scarlet"), engine.Region(right, style_small)])
 
