@@ -395,6 +395,27 @@ def bad_cases(driver, scenario):
     driver.check("closed_mid_job", {"message": close_message(box) if box else None,
                                     "documents": len(app().documents())})
 
+    # Quitting Krita mid-job: the handler Krita's aboutToQuit calls cancels the job and lets the thread end.
+    doc, node = yield from new_document(driver, "restyle-quit", 96, 64, "U8")
+    select_rect(doc, 8, 8, 40, 30)
+    before = len(doc.rootNode().childNodes())
+    dialog = yield from run_dialog(driver)
+    yield from driver.wait(lambda: (lambda p: p if p and p.value() > 0 else None)(progress_window()), 120,
+                           "the job's progress before quitting")
+    import restyle.extension as plugin
+    running = plugin.EXTENSION.running
+    started = time.monotonic()
+    plugin.EXTENSION.on_quit()
+    stopped_s = time.monotonic() - started
+    with engine_client.EngineClient(timeout_s=5) as probe:
+        pong = yield from driver.wait(lambda: (lambda p: p if p["running"] == 0 else None)(probe.ping()), 15,
+                                      "the engine to drop the job of a quitting Krita")
+    yield from driver.pause(0.5)
+    driver.check("quit_mid_job", {"thread_finished": running is not None and running.thread.isFinished(),
+                                  "stopped_s": round(stopped_s, 2), "engine_running_jobs": pong["running"],
+                                  "layers_added": len(doc.rootNode().childNodes()) - before,
+                                  "message_box": modal(QMessageBox) is not None})
+
 
 SCENARIOS = {"end_to_end": end_to_end, "bad_cases": bad_cases}
 

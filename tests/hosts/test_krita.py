@@ -198,6 +198,9 @@ def test_bad_cases_give_clear_messages_and_change_nothing(host: rootfs.HostRoot)
     assert "/opt/nowhere/bin/restyle" in missing and "restyle doctor" in missing, report
     assert checks["cancel"] == {"layers_added": 0, "engine_running_jobs": 0, "message_box": False}, report
     assert checks["crash"]["layers_added"] == 0, report
+    quit_check = checks["quit_mid_job"]
+    assert quit_check["thread_finished"] is True and quit_check["engine_running_jobs"] == 0, report
+    assert quit_check["layers_added"] == 0 and quit_check["stopped_s"] < 7 and not quit_check["message_box"], report
     assert "not available" in checks["crash"]["message"] and "restyle doctor" in checks["crash"]["message"], report
     assert checks["original_unchanged"] is True, report
     assert starts == 2, report  # started for the cancel, and again after the crash

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QDialog, QMessageBox, QProgressDialog
+from PyQt5.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog
 
 from . import job, krita_api, pixels, qt_images, request
 from .dialog import StyleTransferDialog
@@ -17,6 +17,10 @@ ACTION_TEXT = "Style Transfer…"
 MENU = "filter"
 TITLE = "Style Transfer"
 PREVIEW_SIDE = 160
+# How long quitting Krita waits for a running job to be cancelled: the client polls its cancel flag
+# every 50 ms and waits up to 5 s for the engine to confirm.
+QUIT_WAIT_MS = 7000
+EXTENSION: Optional["StyleTransferExtension"] = None  # the instance Krita holds (tests reach it here)
 
 
 def settings_path() -> Any:
@@ -32,7 +36,12 @@ class StyleTransferExtension(krita_api.Extension):
         self.running: Optional[Running] = None
 
     def setup(self) -> None:
-        pass
+        QApplication.instance().aboutToQuit.connect(self.on_quit)
+
+    def on_quit(self) -> None:
+        """Krita is quitting: cancel a running job and let its thread end (Qt aborts on a running QThread)."""
+        if self.running is not None:
+            self.running.stop(QUIT_WAIT_MS)
 
     def createActions(self, window: Any) -> None:
         action = window.createAction(ACTION_ID, ACTION_TEXT, MENU)
@@ -101,6 +110,11 @@ class Running:
         self.progress.setLabelText("Cancelling…")
         self.progress.setCancelButtonText("Cancelling…")
         self.thread.cancel()
+
+    def stop(self, wait_ms: int) -> bool:
+        """Cancel the engine job and wait up to ``wait_ms`` for the thread to end; True if it ended."""
+        self.thread.cancel()
+        return bool(self.thread.wait(wait_ms))
 
     def on_progress(self, text: str, percent: int) -> None:
         if not krita_api.is_open(self.target.document):
@@ -177,5 +191,7 @@ def _region_text(target: krita_api.Target) -> str:
 
 def register() -> None:
     """Add the extension to Krita (called when Krita imports the plugin)."""
+    global EXTENSION
     app = krita_api.app()
-    app.addExtension(StyleTransferExtension(app))
+    EXTENSION = StyleTransferExtension(app)
+    app.addExtension(EXTENSION)
