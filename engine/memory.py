@@ -5,7 +5,7 @@ large activation of a net is page-faulted in again: on the test machine that cos
 about as long as the convolutions themselves at 2048². Serving large blocks from the heap lets
 layers reuse the memory the previous layers freed (2048² preset: 1.9 s instead of 3.0 s).
 
-The heap is given back once the engine has been idle for a few seconds (``RESTYLE_RELEASE_AFTER``,
+The heap is given back once the engine has been idle for a while (``RESTYLE_RELEASE_AFTER``,
 default 30 s; 0 gives it back after every job): a job that follows soon after another (a preview,
 then the final render) finds its memory already mapped, which saves the page faults again (2048²
 preset: about 1.3 s instead of 1.65 s). ``RESTYLE_MALLOC=system`` opts out of both.
