@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from .errors import Cancelled, RestyleError
 from .progress import Progress
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=ArgumentParser)
 
     run = commands.add_parser("stylize", help="stylize an image file")
-    run.add_argument("content", help="the image to stylize")
+    run.add_argument("content", nargs="+", help="the image(s) to stylize; with several, -o names a folder")
     run.add_argument("-s", "--style", action="append", metavar="IMG|preset:NAME",
                      help="a style image or preset:NAME; repeat to blend several")
     run.add_argument("--weights", type=_float_list, help="blend weights, one per --style, e.g. 0.7,0.3")
@@ -146,16 +146,17 @@ class ProgressBar:
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
-    """``restyle stylize``."""
+    """``restyle stylize``: one image, or several with the same settings (the nets stay loaded)."""
     region_args = [_region_arg(values) for values in args.region]
     _check_style_arguments(args, bool(region_args))
     styles = args.style or [style for _, style, _ in region_args]
-    output = args.output or _default_output(args.content, styles)
-    if Path(output).exists() and not args.overwrite:
-        raise CliError(f"{output} already exists", "choose another name with -o or pass --overwrite")
+    jobs = output_paths(args.content, args.output, styles)
+    existing = [str(out) for _, out in jobs if Path(out).exists()]
+    if existing and not args.overwrite:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise CliError(f"{existing[0]} already exists{more}", "choose another name with -o or pass --overwrite")
     options = _options(args.option)
     mask = _read_mask(args.mask) if args.mask else None
-    started = time.perf_counter()
     request = dict(
         weights=args.weights, method=args.method, strength=args.strength, preserve_colors=args.preserve_colors,
         style_scale=args.style_scale, mask=mask, feather=args.feather, invert_mask=args.invert_mask,
@@ -166,22 +167,62 @@ def cmd_stylize(args: argparse.Namespace) -> int:
 
         regions = [Region(_read_mask(path), style, None, strength, args.feather, args.invert_mask) for path, style, strength in region_args]
         request = dict(request, mask=None, weights=None, strength=1.0, feather=0.0, invert_mask=False, regions=regions)
-    if args.engine:
-        from .remote import stylize_remote
+    run = _remote_runner(args, request) if args.engine else _local_runner(args, request)
+    if len(jobs) > 1:
+        Path(jobs[0][1]).parent.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for content, output in jobs:
+        started = time.perf_counter()
+        try:
+            result, device = run(content)
+            _write_result(args, content, output, result, started, device)
+        except RestyleError as exc:
+            if len(jobs) == 1:
+                raise
+            failed += 1
+            print(f"restyle: error: {content}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
+    if failed:
+        print(f"restyle: {failed} of {len(jobs)} images failed; the others were written", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
 
-        result, device = stylize_remote(args.engine, args.content, args.style, request)
-    else:
-        from .imaging.io import read_image
-        from .stylizer import Stylizer
 
-        stylizer = Stylizer(device=args.device, threads=args.threads)
+def output_paths(contents: Sequence[str], output: Optional[str], styles: Sequence[str]) -> list[tuple[str, str]]:
+    """(input, output file) pairs: ``output`` is the file for one input, the folder for several."""
+    if len(contents) == 1:
+        return [(contents[0], output or _default_output(contents[0], styles))]
+    folder = Path(output or ".")
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"{folder} is a file; with {len(contents)} images -o names a folder", "give a folder with -o")
+    pairs = [(content, str(folder / _default_output(content, styles))) for content in contents]
+    seen: dict[str, str] = {}
+    for content, out in pairs:
+        if out in seen:
+            raise CliError(f"{seen[out]} and {content} would both be written to {out}", "give the images different names")
+        seen[out] = content
+    return pairs
+
+
+def _local_runner(args: argparse.Namespace, request: dict[str, Any]) -> Callable[[str], tuple[Any, str]]:
+    from .imaging.io import read_image
+    from .stylizer import Stylizer
+
+    stylizer = Stylizer(device=args.device, threads=args.threads)
+
+    def run(content: str) -> tuple[Any, str]:
         bar = ProgressBar(not (args.quiet or args.json))
         try:
-            result = stylizer.stylize(read_image(args.content), args.style, seed=args.seed, progress=bar, **request)
+            return stylizer.stylize(read_image(content), args.style, seed=args.seed, progress=bar, **request), str(stylizer.device)
         finally:
             bar.close()
-        device = str(stylizer.device)
-    return _write_result(args, output, result, started, device)
+
+    return run
+
+
+def _remote_runner(args: argparse.Namespace, request: dict[str, Any]) -> Callable[[str], tuple[Any, str]]:
+    from .remote import stylize_remote
+
+    return lambda content: stylize_remote(args.engine, content, args.style, request)
 
 
 def _region_arg(values: Sequence[str]) -> tuple[str, str, float]:
@@ -216,13 +257,13 @@ def _read_mask(path: str):
     return pixels
 
 
-def _write_result(args: argparse.Namespace, output: str, result, started: float, device: str) -> int:
+def _write_result(args: argparse.Namespace, source: str, output: str, result, started: float, device: str) -> int:
     from .imaging.io import write_image
 
     write_image(output, result, overwrite=args.overwrite)
     seconds = time.perf_counter() - started
     summary = {
-        "input": getattr(args, "content", "sample"),
+        "input": source,
         "output": output,
         "size": [int(result.shape[1]), int(result.shape[0])],
         "styles": _summary_styles(args),
@@ -255,8 +296,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = stylizer.stylize(sample_photo(), args.style)
     if not args.json:
         print(f"sample photo: {SAMPLE_CREDIT}")
-    args.content = "astronaut.jpg (bundled)"
-    return _write_result(args, args.output, result, started, str(stylizer.device))
+    return _write_result(args, "astronaut.jpg (bundled)", args.output, result, started, str(stylizer.device))
 
 
 def cmd_styles(args: argparse.Namespace) -> int:

@@ -171,3 +171,66 @@ def test_engine_runs_give_the_local_pixels(photo, tmp_path):
     original = np.asarray(Image.open(photo).convert("RGB"))
     masked = np.asarray(Image.open(tmp_path / "masked_remote.png"))
     assert np.array_equal(masked[:5], original[:5]) and not np.array_equal(masked[60:90, 60:140], original[60:90, 60:140])
+
+
+def _batch_inputs(tmp_path: Path) -> list[Path]:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    paths = []
+    for name, (w, h) in (("street", (120, 90)), ("tower", (80, 100))):
+        paths.append(folder / f"{name}.jpg")
+        Image.fromarray(bench_image("content", "chicago.jpg" if name == "tower" else "cornell.jpg", (w, h))).save(paths[-1])
+    return paths
+
+
+def test_several_images_go_to_a_folder_with_the_single_image_pixels(tmp_path, capsys):
+    inputs = _batch_inputs(tmp_path)
+    out_dir = tmp_path / "out"
+    assert main(["stylize", *map(str, inputs), "--style", "preset:frost", "-o", str(out_dir), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["input"] for line in lines] == [str(p) for p in inputs]
+    for path in inputs:
+        written = out_dir / f"{path.stem}_frost.png"
+        single = tmp_path / f"single_{path.stem}.png"
+        assert main(["stylize", str(path), "--style", "preset:frost", "-o", str(single), "-q"]) == 0
+        assert np.array_equal(np.asarray(Image.open(written)), np.asarray(Image.open(single)))
+
+
+def test_a_bad_image_in_a_batch_fails_alone_and_exit_is_2(tmp_path, capsys):
+    inputs = _batch_inputs(tmp_path)
+    broken = tmp_path / "in" / "broken.jpg"
+    broken.write_bytes(inputs[0].read_bytes()[:200])  # truncated
+    out_dir = tmp_path / "out"
+    code = main(["stylize", str(inputs[0]), str(broken), str(inputs[1]), "--style", "preset:frost", "-o", str(out_dir), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert sorted(p.name for p in out_dir.iterdir()) == ["street_frost.png", "tower_frost.png"]
+    assert str(broken) in err and "1 of 3 images failed" in err
+
+
+def test_a_batch_checks_every_output_before_writing_any(tmp_path, capsys):
+    inputs = _batch_inputs(tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    kept = out_dir / "tower_frost.png"
+    kept.write_bytes(b"the user's file")
+    assert main(["stylize", *map(str, inputs), "--style", "preset:frost", "-o", str(out_dir), "-q"]) == 2
+    assert "tower_frost.png already exists" in capsys.readouterr().err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["tower_frost.png"] and kept.read_bytes() == b"the user's file"
+
+
+@pytest.mark.parametrize("case, message", [("file_as_folder", "is a file"), ("same_names", "would both be written")])
+def test_batch_output_conflicts_exit_2(tmp_path, capsys, case, message):
+    inputs = _batch_inputs(tmp_path)
+    if case == "file_as_folder":
+        target = tmp_path / "out.png"
+        target.write_bytes(b"x")
+    else:
+        other = tmp_path / "other"
+        other.mkdir()
+        inputs.append(other / inputs[0].name)
+        inputs[-1].write_bytes(inputs[0].read_bytes())
+        target = tmp_path / "out"
+    assert main(["stylize", *map(str, inputs), "--style", "preset:frost", "-o", str(target), "-q"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").is_dir() or not any((tmp_path / "out").iterdir())
