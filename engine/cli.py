@@ -229,11 +229,12 @@ def _region_arg(values: Sequence[str]) -> tuple[str, str, float]:
     """(mask path, style, strength) of one ``--region MASK STYLE [STRENGTH]``."""
     if len(values) not in (2, 3):
         raise CliError(f"--region takes MASK STYLE [STRENGTH], got {len(values)} value(s): {' '.join(values)}",
-                       "e.g. --region sky.png preset:frost 0.8")
+                       "e.g. --region sky.png preset:frost 0.8; put the images to stylize before --region")
     try:
         strength = float(values[2]) if len(values) == 3 else 1.0
     except ValueError:
-        raise CliError(f"--region strength must be a number, got {values[2]!r}", "e.g. --region sky.png preset:frost 0.8") from None
+        raise CliError(f"--region strength must be a number, got {values[2]!r}",
+                       "e.g. --region sky.png preset:frost 0.8; put the images to stylize before --region") from None
     return values[0], values[1], strength
 
 
