@@ -208,6 +208,8 @@ class EngineClient:
         region with its own styles (the last three default to ``options``).
         """
         fields, inline = _stylize_message(content, styles, mask, options, regions)
+        if regions is not None:
+            self._require_feature("regions")
         frames = self._shared_frames(content, inline)
         try:
             return self._run_job(content, fields, frames, on_progress, cancel)
@@ -217,6 +219,15 @@ class EngineClient:
             log.info("the engine cannot use shared memory (%s); sending the pixels inline", e.message)
             self._shm_refused = True
             return self._run_job(content, fields, inline, on_progress, cancel)
+
+    def _require_feature(self, name: str) -> None:
+        """Raise EngineError (code ``unsupported``) when the engine does not list ``name`` in its pong."""
+        if self._pong is None:
+            self.ping(timeout_s=min(5.0, self.timeout_s))
+        features = (self._pong or {}).get("features")
+        if not isinstance(features, list) or name not in features:
+            raise EngineError("unsupported", f"this engine ({(self._pong or {}).get('engine_version', 'unknown version')}) "
+                              f"does not take {name} requests", "update restyle on the engine's machine")
 
     def _run_job(self, content: Image, fields: dict, frames: List[Frame],
                  on_progress: Optional[Callable[[dict], None]], cancel: Optional[Callable[[], bool]]) -> Result:

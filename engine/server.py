@@ -45,6 +45,7 @@ log = logging.getLogger("restyle.server")
 
 METHODS = ("arbitrary", "preset", "optimize")
 DEFAULT_CONTEXT_MARGIN = 64
+FEATURES = ("regions",)  # additions to protocol v1 this engine understands (listed in pong)
 PREVIEW_INTERVAL_S = 1.0
 MAX_STYLES_WAITING = 16
 POLL_MS = 100
@@ -435,7 +436,8 @@ def _engine_info(stylizer: Any) -> Dict[str, Any]:
         except Exception as e:  # noqa: BLE001 - a method that cannot load must not stop the engine
             log.warning("method %s is unavailable: %s", method, e)
     return {"engine_version": __version__, "pid": os.getpid(), "device": str(stylizer.device),
-            "context_margin": margins.get("arbitrary", DEFAULT_CONTEXT_MARGIN), "context_margins": margins}
+            "context_margin": margins.get("arbitrary", DEFAULT_CONTEXT_MARGIN), "context_margins": margins,
+            "features": list(FEATURES)}
 
 
 def _styles_reply(stylizer: Any, size: int) -> Tuple[dict, List[Frame]]:

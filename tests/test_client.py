@@ -458,3 +458,17 @@ def test_a_started_engine_gets_a_huge_page_heap_on_linux_only(environ, platform,
     env = engine_environment({"PATH": "/bin", **environ}, platform)
     assert env.get("GLIBC_TUNABLES") == expected
     assert env["PATH"] == "/bin"
+
+
+def test_regions_are_refused_before_sending_when_the_engine_does_not_list_them(tmp_path, monkeypatch):
+    import engine.server
+
+    monkeypatch.setattr(engine.server, "FEATURES", ())  # an engine from before regions
+    fake = FakeStylizer(steps=1)
+    with running_server(tmp_path, fake) as server:
+        with EngineClient(server.endpoint, timeout_s=5) as client:
+            assert client.ping()["features"] == []
+            with pytest.raises(EngineError) as info:
+                client.stylize(Image(4, 4, 3, "uint8", bytes(48)), regions=[{"styles": [{"preset": "wave"}]}])
+    assert info.value.code == "unsupported" and "update restyle" in info.value.hint
+    assert fake.calls == []  # nothing was sent
