@@ -119,3 +119,22 @@ def test_parts_of_a_job_report_on_one_scale_that_never_runs_backwards():
     assert seen[-1].done == seen[-1].total and {p.total for p in seen} == {seen[0].total}
     assert all(p.eta_s is None for p in seen[:8]) and seen[-1].eta_s == 1.0  # time left: known in the last part
     assert part_of(seen.append, 0, 1) == seen.append and part_of(None, 0, 3) is None
+
+
+def test_a_style_image_edited_in_place_is_not_served_from_the_cache(stylizer, content_small, style_small):
+    style = style_small.copy()
+    first = stylizer.stylize(content_small, style)
+    assert np.array_equal(stylizer.stylize(content_small, style.copy()), first)  # same pixels: same result
+    style[:, : style.shape[1] // 2] = 255 - style[:, : style.shape[1] // 2]  # the caller edits its array
+    assert not np.array_equal(stylizer.stylize(content_small, style), first)
+
+
+def test_style_keys_follow_pixels_dtype_and_shape():
+    from engine.styles import pixels_key
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    b = a.copy()
+    b[5, 5, 1] ^= 1
+    assert pixels_key(a) == pixels_key(a.copy()) == pixels_key(np.asfortranarray(a))
+    assert len({pixels_key(a), pixels_key(b), pixels_key(a.astype(np.uint16)), pixels_key(a.reshape(30, 20, 3))}) == 4
