@@ -168,8 +168,8 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         regions = [Region(_read_mask(path), style, None, strength, args.feather, args.invert_mask) for path, style, strength in region_args]
         request = dict(request, mask=None, weights=None, strength=1.0, feather=0.0, invert_mask=False, regions=regions)
     run = _remote_runner(args, request) if args.engine else _local_runner(args, request)
-    if len(jobs) > 1:
-        Path(jobs[0][1]).parent.mkdir(parents=True, exist_ok=True)
+    for folder in {Path(out).parent for _, out in jobs}:
+        folder.mkdir(parents=True, exist_ok=True)
     failed = 0
     for content, output in jobs:
         started = time.perf_counter()
@@ -188,8 +188,10 @@ def cmd_stylize(args: argparse.Namespace) -> int:
 
 
 def output_paths(contents: Sequence[str], output: Optional[str], styles: Sequence[str]) -> list[tuple[str, str]]:
-    """(input, output file) pairs: ``output`` is the file for one input, the folder for several."""
-    if len(contents) == 1:
+    """(input, output file) pairs: ``output`` is the file for one input (or a folder: an existing one,
+    or a path ending in a separator), the folder for several."""
+    names_folder = output is not None and (Path(output).is_dir() or output.endswith(("/", os.sep)))
+    if len(contents) == 1 and not names_folder:
         return [(contents[0], output or _default_output(contents[0], styles))]
     folder = Path(output or ".")
     if folder.exists() and not folder.is_dir():

@@ -234,3 +234,11 @@ def test_batch_output_conflicts_exit_2(tmp_path, capsys, case, message):
     assert main(["stylize", *map(str, inputs), "--style", "preset:frost", "-o", str(target), "-q"]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").is_dir() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("target", ["existing", "new/"])
+def test_one_image_into_a_folder(photo, tmp_path, target):
+    (tmp_path / "existing").mkdir()
+    folder = tmp_path / target
+    assert main(["stylize", str(photo), "--style", "preset:frost", "-o", str(folder) + ("/" if target.endswith("/") else ""), "-q"]) == 0
+    assert (folder / "photo_frost.png").is_file()
