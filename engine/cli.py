@@ -155,18 +155,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     if existing and not args.overwrite:
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
         raise CliError(f"{existing[0]} already exists{more}", "choose another name with -o or pass --overwrite")
-    options = _options(args.option)
-    mask = _read_mask(args.mask) if args.mask else None
-    request = dict(
-        weights=args.weights, method=args.method, strength=args.strength, preserve_colors=args.preserve_colors,
-        style_scale=args.style_scale, mask=mask, feather=args.feather, invert_mask=args.invert_mask,
-        options=options or None,
-    )
-    if region_args:
-        from .stylizer import Region
-
-        regions = [Region(_read_mask(path), style, None, strength, args.feather, args.invert_mask) for path, style, strength in region_args]
-        request = dict(request, mask=None, weights=None, strength=1.0, feather=0.0, invert_mask=False, regions=regions)
+    request = _stylize_request(args, region_args)
     run = _remote_runner(args, request) if args.engine else _local_runner(args, request)
     for folder in {Path(out).parent for _, out in jobs}:
         folder.mkdir(parents=True, exist_ok=True)
@@ -185,6 +174,23 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         print(f"restyle: {failed} of {len(jobs)} images failed; the others were written", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def _stylize_request(args: argparse.Namespace, region_args: Sequence[tuple[str, str, float]]) -> dict[str, Any]:
+    """The keyword arguments of ``Stylizer.stylize`` (less content, style, seed, progress) from the options."""
+    options = _options(args.option)
+    request = dict(
+        weights=args.weights, method=args.method, strength=args.strength, preserve_colors=args.preserve_colors,
+        style_scale=args.style_scale, mask=_read_mask(args.mask) if args.mask else None, feather=args.feather,
+        invert_mask=args.invert_mask, options=options or None,
+    )
+    if not region_args:
+        return request
+    from .stylizer import Region
+
+    regions = [Region(_read_mask(path), style, None, strength, args.feather, args.invert_mask)
+               for path, style, strength in region_args]
+    return dict(request, mask=None, weights=None, strength=1.0, feather=0.0, invert_mask=False, regions=regions)
 
 
 def output_paths(contents: Sequence[str], output: Optional[str], styles: Sequence[str]) -> list[tuple[str, str]]:
@@ -241,7 +247,7 @@ def _region_arg(values: Sequence[str]) -> tuple[str, str, float]:
 
 
 def _check_style_arguments(args: argparse.Namespace, with_regions: bool) -> None:
-    """Either --style (with an optional --mask) or --region, and --region only on the local engine."""
+    """Either --style (with an optional --mask and --weights) or --region."""
     if not with_regions:
         if not args.style:
             raise CliError("no style given: pass --style IMG|preset:NAME", "or --region MASK STYLE for region-wise styles")
