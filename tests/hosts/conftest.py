@@ -1,9 +1,10 @@
 """Fixtures for the real-host tests; with RESTYLE_REQUIRE_HOSTS=1 a skipped host test fails."""
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -32,6 +33,20 @@ def host(host_base: Path) -> Iterator[rootfs.HostRoot]:
             yield root
     except rootfs.HostsUnavailable as exc:
         pytest.skip(f"real-host tests cannot enter the root: {exc}")
+
+
+@pytest.fixture
+def fresh_host(host_base: Path) -> Iterator[Callable[[], rootfs.HostRoot]]:
+    """Opens a new fresh overlay each time it is called (for a run that must start over); all removed afterwards."""
+    with contextlib.ExitStack() as stack:
+
+        def make() -> rootfs.HostRoot:
+            try:
+                return stack.enter_context(rootfs.session(host_base))
+            except rootfs.HostsUnavailable as exc:
+                pytest.skip(f"real-host tests cannot enter the root: {exc}")
+
+        yield make
 
 
 @pytest.hookimpl(hookwrapper=True)

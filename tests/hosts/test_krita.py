@@ -156,34 +156,36 @@ def run_krita(host: rootfs.HostRoot, relay: EngineRelay, scenario: dict) -> dict
     return report
 
 
-def run_scenario(host: rootfs.HostRoot, settings: dict, engine: Callable[[str, Path], List[str]],
-                 scenario: dict) -> tuple:
-    """Install the plugin with ``settings`` and run ``scenario``: (report, engine starts).
+KRITA_ATTEMPTS = 3
 
-    A Krita crash before the scenario ends (not a failed check) is retried once, from a fresh install
-    and a fresh engine relay, and the retry is printed; a second crash fails the test.
+
+def run_scenario(fresh_host: Callable[[], rootfs.HostRoot], settings: dict, engine: Callable[[str, Path], List[str]],
+                 scenario: dict) -> tuple:
+    """Install the plugin with ``settings`` in a fresh root and run ``scenario``: (report, engine starts, root).
+
+    When Krita itself crashes before the scenario ends (not when a check fails), the scenario runs again
+    in another fresh root, up to KRITA_ATTEMPTS times in all; each crash is printed.
     """
-    for attempt in (1, 2):
+    for attempt in range(1, KRITA_ATTEMPTS + 1):
+        host = fresh_host()
         install_plugin(host, settings)
         with EngineRelay(host, engine) as relay:
             try:
                 report = run_krita(host, relay, scenario)
             except KritaCrashed as crash:
-                if attempt == 2:
+                if attempt == KRITA_ATTEMPTS:
                     raise
-                print(f"Krita crashed; running the scenario again once: {str(crash)[:300]}")
-                for leftover in (START_REQUESTS, f"{RUNTIME_DIR}/engine.json", "/tmp/engine-outside.log"):
-                    host.inside(leftover).unlink(missing_ok=True)
+                print(f"Krita crashed (attempt {attempt}); running the scenario again: {str(crash)[:300]}")
                 continue
             report["timings"]["attempt"] = attempt
-            return report, relay.starts
+            return report, relay.starts, host
     raise AssertionError("unreachable")
 
 
-def test_selection_is_stylized_into_a_new_layer_by_an_engine_the_plugin_starts(host: rootfs.HostRoot) -> None:
+def test_selection_is_stylized_into_a_new_layer_by_an_engine_the_plugin_starts(fresh_host) -> None:
     shots = os.environ.get("RESTYLE_UPDATE_SCREENSHOTS") == "1"
-    report, starts = run_scenario(host, {"engine_command": [START_STUB, "serve"], "start_wait_s": 60}, real_engine,
-                                  {"name": "end_to_end", "screenshots": "/tmp" if shots else None})
+    report, starts, host = run_scenario(fresh_host, {"engine_command": [START_STUB, "serve"], "start_wait_s": 60},
+                                        real_engine, {"name": "end_to_end", "screenshots": "/tmp" if shots else None})
     log = host.inside("/tmp/engine-outside.log")
     checks = report["checks"]
     context = f"{report}\nengine log:\n{log.read_text()[-3000:] if log.exists() else '(none)'}"
@@ -214,10 +216,10 @@ def test_selection_is_stylized_into_a_new_layer_by_an_engine_the_plugin_starts(h
             shutil.copyfile(host.inside(f"/tmp/{name}"), REPO / "docs" / name)
 
 
-def test_bad_cases_give_clear_messages_and_change_nothing(host: rootfs.HostRoot) -> None:
+def test_bad_cases_give_clear_messages_and_change_nothing(fresh_host) -> None:
     scenario = {"name": "bad_cases", "missing_command": ["/opt/nowhere/bin/restyle", "serve"],
                 "start_command": [START_STUB, "serve"], "timeout_s": 5.0}
-    report, starts = run_scenario(host, {"engine_timeout_s": 5.0}, slow_fake_engine, scenario)
+    report, starts, _ = run_scenario(fresh_host, {"engine_timeout_s": 5.0}, slow_fake_engine, scenario)
     checks = report["checks"]
     assert "Open or create an image first" in checks["no_document"], report
     assert "GRAYA" in checks["gray_layer"] and "Convert Image Color Space" in checks["gray_layer"], report
