@@ -402,10 +402,10 @@ def bad_cases(driver, scenario):
     dialog = yield from run_dialog(driver)
     yield from driver.wait(lambda: (lambda p: p if p and p.value() > 0 else None)(progress_window()), 120,
                            "the job's progress before quitting")
-    import restyle.extension as plugin
-    running = plugin.EXTENSION.running
+    plugin = next(e for e in app().extensions() if type(e).__name__ == "StyleTransferExtension")
+    running = plugin.running
     started = time.monotonic()
-    plugin.EXTENSION.on_quit()
+    plugin.on_quit()  # what Krita's notifier calls on applicationClosing
     stopped_s = time.monotonic() - started
     with engine_client.EngineClient(timeout_s=5) as probe:
         pong = yield from driver.wait(lambda: (lambda p: p if p["running"] == 0 else None)(probe.ping()), 15,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog
+from PyQt5.QtWidgets import QDialog, QMessageBox, QProgressDialog
 
 from . import job, krita_api, pixels, qt_images, request
 from .dialog import StyleTransferDialog
@@ -20,7 +20,6 @@ PREVIEW_SIDE = 160
 # How long quitting Krita waits for a running job to be cancelled: the client polls its cancel flag
 # every 50 ms and waits up to 5 s for the engine to confirm.
 QUIT_WAIT_MS = 7000
-EXTENSION: Optional["StyleTransferExtension"] = None  # the instance Krita holds (tests reach it here)
 
 
 def settings_path() -> Any:
@@ -36,7 +35,7 @@ class StyleTransferExtension(krita_api.Extension):
         self.running: Optional[Running] = None
 
     def setup(self) -> None:
-        QApplication.instance().aboutToQuit.connect(self.on_quit)
+        krita_api.on_application_closing(self.on_quit)
 
     def on_quit(self) -> None:
         """Krita is quitting: cancel a running job and let its thread end (Qt aborts on a running QThread)."""
@@ -191,7 +190,5 @@ def _region_text(target: krita_api.Target) -> str:
 
 def register() -> None:
     """Add the extension to Krita (called when Krita imports the plugin)."""
-    global EXTENSION
     app = krita_api.app()
-    EXTENSION = StyleTransferExtension(app)
-    app.addExtension(EXTENSION)
+    app.addExtension(StyleTransferExtension(app))

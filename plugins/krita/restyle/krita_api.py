@@ -40,6 +40,11 @@ def app() -> Any:
     return Krita.instance()
 
 
+def on_application_closing(slot: Any) -> None:
+    """Call ``slot`` when Krita is about to quit (its notifier's ``applicationClosing``)."""
+    Krita.instance().notifier().applicationClosing.connect(slot)
+
+
 def data_dir() -> Path:
     """Krita's per-user data folder (the one holding ``pykrita``)."""
     return Path(Krita.instance().getAppDataLocation())
