@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -156,20 +157,26 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
         raise CliError(f"{existing[0]} already exists{more}", "choose another name with -o or pass --overwrite")
     request = _stylize_request(args, region_args)
-    run = _remote_runner(args, request) if args.engine else _local_runner(args, request)
-    for folder in {Path(out).parent for _, out in jobs}:
-        folder.mkdir(parents=True, exist_ok=True)
     failed = 0
-    for content, output in jobs:
-        started = time.perf_counter()
-        try:
-            result, device = run(content)
-            _write_result(args, content, output, result, started, device)
-        except RestyleError as exc:
-            if len(jobs) == 1:
-                raise
-            failed += 1
-            print(f"restyle: error: {content}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
+    with contextlib.ExitStack() as stack:
+        if args.engine:
+            from .remote import RemoteStylizer
+
+            run = stack.enter_context(RemoteStylizer(args.engine, args.style, request))
+        else:
+            run = _local_runner(args, request)
+        for folder in {Path(out).parent for _, out in jobs}:
+            folder.mkdir(parents=True, exist_ok=True)
+        for content, output in jobs:
+            started = time.perf_counter()
+            try:
+                result, device = run(content)
+                _write_result(args, content, output, result, started, device)
+            except RestyleError as exc:
+                if len(jobs) == 1:
+                    raise
+                failed += 1
+                print(f"restyle: error: {content}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
     if failed:
         print(f"restyle: {failed} of {len(jobs)} images failed; the others were written", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -180,7 +187,8 @@ def _stylize_request(args: argparse.Namespace, region_args: Sequence[tuple[str, 
     """The keyword arguments of ``Stylizer.stylize`` (less content, style, seed, progress) from the options."""
     options = _options(args.option)
     request = dict(
-        weights=args.weights, method=args.method, strength=args.strength, preserve_colors=args.preserve_colors,
+        weights=args.weights, method=args.method, strength=args.strength,
+        preserve_colors=False if args.preserve_colors == "off" else args.preserve_colors,
         style_scale=args.style_scale, mask=_read_mask(args.mask) if args.mask else None, feather=args.feather,
         invert_mask=args.invert_mask, options=options or None,
     )
@@ -225,12 +233,6 @@ def _local_runner(args: argparse.Namespace, request: dict[str, Any]) -> Callable
             bar.close()
 
     return run
-
-
-def _remote_runner(args: argparse.Namespace, request: dict[str, Any]) -> Callable[[str], tuple[Any, str]]:
-    from .remote import stylize_remote
-
-    return lambda content: stylize_remote(args.engine, content, args.style, request)
 
 
 def _region_arg(values: Sequence[str]) -> tuple[str, str, float]:

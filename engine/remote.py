@@ -52,34 +52,49 @@ def _region_entry(region: Any) -> dict:
     }
 
 
-def stylize_remote(endpoint: str, content: str, styles: Sequence[str], request: dict[str, Any]) -> tuple[np.ndarray, str]:
-    """Stylize the file ``content`` on the engine at ``endpoint``; returns the pixels and the engine's device."""
-    from .client import EngineClient, EngineError, JobCancelled
+class RemoteStylizer:
+    """Stylizes image files on the engine at ``endpoint`` with one request's settings.
 
-    pixels = read_image(content)
-    options = {k: v for k, v in request.items() if k not in ("weights", "mask", "options", "regions") and v is not None}
-    options.update(request.get("options") or {})
-    if options.get("preserve_colors") == "off":  # the CLI's word for it; the protocol says false
-        options["preserve_colors"] = False
-    if request.get("regions"):
-        job: dict[str, Any] = dict(regions=[_region_entry(r) for r in request["regions"]])
-    else:
-        weights = request.get("weights") or [1.0] * len(styles)
-        if len(weights) != len(styles):
-            raise BadInput(f"{len(weights)} weights for {len(styles)} styles", "give one weight per style")
-        job = dict(styles=[_style_entry(s, w) for s, w in zip(styles, weights)], mask=_mask_image(request.get("mask")))
-    client = EngineClient(endpoint=endpoint)
-    try:
-        pong = client.ping()
-        result = client.stylize(_image(pixels), options=options, **job)
-    except JobCancelled:
-        raise Cancelled() from None
-    except EngineError as exc:
-        raise RestyleError(str(getattr(exc, "message", exc)), getattr(exc, "hint", "") or "") from None
-    finally:
-        client.close()
-    image = result.image
-    out = np.frombuffer(image.data, dtype=np.dtype(image.dtype).newbyteorder("<")).reshape(image.height, image.width, image.channels)
-    if image.channels == 1 and pixels.ndim == 2:
-        out = out[:, :, 0]
-    return out.astype(out.dtype.newbyteorder("=")), str(pong.get("device", "engine"))
+    Style images, masks and options are read and packed once; one client serves every image.
+    """
+
+    def __init__(self, endpoint: str, styles: Optional[Sequence[str]], request: dict[str, Any]) -> None:
+        from .client import EngineClient
+
+        self.options = {k: v for k, v in request.items() if k not in ("weights", "mask", "options", "regions") and v is not None}
+        self.options.update(request.get("options") or {})
+        if request.get("regions"):
+            self.job: dict[str, Any] = dict(regions=[_region_entry(r) for r in request["regions"]])
+        else:
+            styles = list(styles or [])
+            weights = request.get("weights") or [1.0] * len(styles)
+            if len(weights) != len(styles):
+                raise BadInput(f"{len(weights)} weights for {len(styles)} styles", "give one weight per style")
+            self.job = dict(styles=[_style_entry(s, w) for s, w in zip(styles, weights)], mask=_mask_image(request.get("mask")))
+        self.client = EngineClient(endpoint=endpoint)
+        self.device: Optional[str] = None
+
+    def __enter__(self) -> "RemoteStylizer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+    def __call__(self, content: str) -> tuple[np.ndarray, str]:
+        """Stylize the file ``content``; returns the pixels and the engine's device."""
+        from .client import EngineError, JobCancelled
+
+        pixels = read_image(content)
+        try:
+            if self.device is None:
+                self.device = str(self.client.ping().get("device", "engine"))
+            result = self.client.stylize(_image(pixels), options=self.options, **self.job)
+        except JobCancelled:
+            raise Cancelled() from None
+        except EngineError as exc:
+            raise RestyleError(str(getattr(exc, "message", exc)), getattr(exc, "hint", "") or "") from None
+        image = result.image
+        out = np.frombuffer(image.data, dtype=np.dtype(image.dtype).newbyteorder("<")).reshape(image.height, image.width, image.channels)
+        if image.channels == 1 and pixels.ndim == 2:
+            out = out[:, :, 0]
+        return out.astype(out.dtype.newbyteorder("=")), self.device
