@@ -1,15 +1,13 @@
-"""The Style Transfer dialog (PyQt5): styles and their weights, method and options, selection, preview."""
+"""The Style Transfer dialog: styles and their weights, method and options, selection, preview."""
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from PyQt5.QtCore import QSize, Qt
-from PyQt5.QtGui import QIcon
-from PyQt5.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                             QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                             QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QProgressBar,
-                             QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from .qt import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                 QFormLayout, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QIcon, QLabel, QLineEdit, QListWidget,
+                 QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QSize, Qt, QTableWidget, QTableWidgetItem,
+                 QTabWidget, QVBoxLayout, QWidget)
 
 from . import qt_images, request
 from .settings import METHODS, PRESERVE, Settings, StyleChoice
@@ -35,10 +33,10 @@ class StyleTransferDialog(QDialog):
 
         self.presets = QListWidget()
         self.presets.setObjectName("restyle_presets")
-        self.presets.setViewMode(QListWidget.IconMode)
+        self.presets.setViewMode(QListWidget.ViewMode.IconMode)
         self.presets.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
-        self.presets.setResizeMode(QListWidget.Adjust)
-        self.presets.setMovement(QListWidget.Static)
+        self.presets.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.presets.setMovement(QListWidget.Movement.Static)
         self.presets.setMinimumSize(360, 200)
         self.presets.itemDoubleClicked.connect(lambda _: self._add_current())
         self.file_path = QLineEdit()
@@ -49,12 +47,12 @@ class StyleTransferDialog(QDialog):
         file_row = QHBoxLayout(file_tab)
         file_row.addWidget(self.file_path)
         file_row.addWidget(browse)
-        file_row.setAlignment(Qt.AlignTop)
+        file_row.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.layer_box = QComboBox()
         for unique_id, name in layers:
             self.layer_box.addItem(name, unique_id)
         layer_tab = QWidget()
-        QVBoxLayout(layer_tab).addWidget(self.layer_box, 0, Qt.AlignTop)
+        QVBoxLayout(layer_tab).addWidget(self.layer_box, 0, Qt.AlignmentFlag.AlignTop)
         self.sources = QTabWidget()
         self.sources.addTab(self.presets, "Presets")
         self.sources.addTab(file_tab, "Image file")
@@ -64,9 +62,9 @@ class StyleTransferDialog(QDialog):
         self.blend = QTableWidget(0, 2)
         self.blend.setObjectName("restyle_blend")
         self.blend.setHorizontalHeaderLabels(["Style", "Weight"])
-        self.blend.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.blend.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.blend.verticalHeader().hide()
-        self.blend.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.blend.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.blend.setMaximumHeight(110)
         add = QPushButton("Add to blend")
         add.setToolTip("Blend several styles: add each with a weight (weights are normalised)")
@@ -99,11 +97,11 @@ class StyleTransferDialog(QDialog):
 
         self.preview = QLabel()
         self.preview.setFixedSize(PREVIEW_SIDE, PREVIEW_SIDE)
-        self.preview.setAlignment(Qt.AlignCenter)
-        self.preview.setFrameShape(QLabel.StyledPanel)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setFrameShape(QFrame.Shape.StyledPanel)
         if preview is not None:
             self.preview.setPixmap(qt_images.pixmap_from_rgba8(*preview).scaled(
-                PREVIEW_SIDE - 8, PREVIEW_SIDE - 8, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+                PREVIEW_SIDE - 8, PREVIEW_SIDE - 8, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
         self.region_text = QLabel(region_text)
         self.region_text.setWordWrap(True)
         self.selection_only = QCheckBox("Selection only")
@@ -129,10 +127,10 @@ class StyleTransferDialog(QDialog):
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setMaximumWidth(120)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
-        self.buttons.button(QDialogButtonBox.Ok).setEnabled(False)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
 
         right = QVBoxLayout()
         right.addWidget(self.sources)
@@ -185,14 +183,14 @@ class StyleTransferDialog(QDialog):
         self.pong = pong
         for entry in styles:
             item = QListWidgetItem(str(entry.get("label") or entry["name"]))
-            item.setData(Qt.UserRole, entry["name"])
+            item.setData(Qt.ItemDataRole.UserRole, entry["name"])
             if entry.get("thumbnail") is not None:
                 item.setIcon(QIcon(qt_images.pixmap_from_engine(entry["thumbnail"])))
             self.presets.addItem(item)
             self._labels[entry["name"]] = item.text()
         remembered = [c.value for c in self.settings.styles if c.kind == "preset"]
         for i in range(self.presets.count()):
-            if self.presets.item(i).data(Qt.UserRole) in remembered[:1] or (not remembered and i == 0):
+            if self.presets.item(i).data(Qt.ItemDataRole.UserRole) in remembered[:1] or (not remembered and i == 0):
                 self.presets.setCurrentRow(i)
         margins = pong.get("context_margins")
         if isinstance(margins, dict) and "optimize" not in margins:
@@ -200,7 +198,7 @@ class StyleTransferDialog(QDialog):
             self.method.setCurrentIndex(0)
         self.busy.hide()
         self.status.setText(f"Engine ready ({pong.get('device', 'cpu')})")
-        self.buttons.button(QDialogButtonBox.Ok).setEnabled(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
 
     def _engine_failed(self, message: str) -> None:
         if not self.isVisible():
@@ -222,7 +220,7 @@ class StyleTransferDialog(QDialog):
         tab = self.sources.currentIndex()
         if tab == 0:
             item = self.presets.currentItem()
-            return StyleChoice("preset", item.data(Qt.UserRole), 1.0, item.text()) if item else None
+            return StyleChoice("preset", item.data(Qt.ItemDataRole.UserRole), 1.0, item.text()) if item else None
         if tab == 1:
             path = self.file_path.text().strip()
             return StyleChoice("file", path) if path else None
@@ -239,8 +237,8 @@ class StyleTransferDialog(QDialog):
         row = self.blend.rowCount()
         self.blend.insertRow(row)
         name = QTableWidgetItem(choice.name if choice.kind != "file" else choice.value)
-        name.setFlags(name.flags() & ~Qt.ItemIsEditable)
-        name.setData(Qt.UserRole, choice)
+        name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        name.setData(Qt.ItemDataRole.UserRole, choice)
         self.blend.setItem(row, 0, name)
         self.blend.setCellWidget(row, 1, _spin(0.0, 10.0, 0.1, choice.weight))
 
@@ -249,7 +247,7 @@ class StyleTransferDialog(QDialog):
             self.blend.removeRow(row)
 
     def _row_choice(self, row: int) -> StyleChoice:
-        choice: StyleChoice = self.blend.item(row, 0).data(Qt.UserRole)
+        choice: StyleChoice = self.blend.item(row, 0).data(Qt.ItemDataRole.UserRole)
         return replace(choice, weight=self.blend.cellWidget(row, 1).value())
 
     def _browse(self) -> None:

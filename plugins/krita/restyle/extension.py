@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QDialog, QMessageBox, QProgressDialog
-
 from . import job, krita_api, pixels, qt_images, request
 from .dialog import StyleTransferDialog
+from .qt import QDialog, QMessageBox, QProgressDialog, Qt
 from .region import EmptySelection, check_mask, job_region
 from .settings import SETTINGS_NAME, Settings, SettingsError, load, save
 from .worker import JobThread
@@ -61,7 +59,7 @@ class StyleTransferExtension(krita_api.Extension):
             return
         dialog = StyleTransferDialog(settings, target.selection is not None, _preview(target),
                                      _region_text(target), krita_api.layers(target.document), parent)
-        if dialog.exec_() != QDialog.Accepted:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         chosen = dialog.chosen_settings()
         try:
@@ -90,7 +88,7 @@ class Running:
         self.progress = QProgressDialog(f"Stylizing '{target.layer_name}'…", "Cancel", 0, 100, krita_api.main_window())
         self.progress.setObjectName("restyle_progress")
         self.progress.setWindowTitle(TITLE)
-        self.progress.setWindowModality(Qt.NonModal)
+        self.progress.setWindowModality(Qt.WindowModality.NonModal)
         self.progress.setAutoClose(False)
         self.progress.setAutoReset(False)
         self.progress.setMinimumDuration(0)

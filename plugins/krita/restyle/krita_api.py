@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
 from krita import Extension, Krita  # noqa: F401  (Extension is re-exported for extension.py)
-from PyQt5.QtGui import QIcon, QImage
-from PyQt5.QtWidgets import QWidget
 
 from . import pixels
+from .qt import QIcon, QImage, QWidget
 from .region import Bounds, Extent
 
 IMAGE_LAYERS = ("paintlayer", "grouplayer", "vectorlayer", "filelayer", "clonelayer", "filllayer")

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtGui import QImage, QImageReader, QPixmap
-
 from .engine_link import client as engine_client
+from .qt import QImage, QImageReader, QPixmap, Qt
 
 STYLE_MAX_SIDE = 1024
 
@@ -17,7 +15,7 @@ class ImageFileError(Exception):
 
 def engine_image(img: QImage) -> "engine_client.Image":
     """A QImage as the engine's 8-bit RGBA image."""
-    rgba = img.convertToFormat(QImage.Format_RGBA8888)
+    rgba = img.convertToFormat(QImage.Format.Format_RGBA8888)
     width, height = rgba.width(), rgba.height()
     ptr = rgba.constBits()
     ptr.setsize(rgba.bytesPerLine() * height)
@@ -37,19 +35,19 @@ def file_image(path: str, max_side: int = STYLE_MAX_SIDE) -> QImage:
         raise ImageFileError(f"Cannot read the style image {path}: {reader.errorString()}. "
                              "Choose a PNG, JPEG or another image file Krita can open.")
     if max(img.width(), img.height()) > max_side:
-        img = img.scaled(max_side, max_side, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+        img = img.scaled(max_side, max_side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
     return img
 
 
 def pixmap_from_rgba8(width: int, height: int, data: bytes) -> QPixmap:
     """A pixmap of 8-bit RGBA bytes."""
-    img = QImage(data, width, height, width * 4, QImage.Format_RGBA8888)
+    img = QImage(data, width, height, width * 4, QImage.Format.Format_RGBA8888)
     return QPixmap.fromImage(img.copy())
 
 
 def pixmap_from_engine(image: Any) -> QPixmap:
     """A pixmap of an 8-bit RGB or RGBA engine image (the engine's preset thumbnails)."""
-    fmt = QImage.Format_RGB888 if image.channels == 3 else QImage.Format_RGBA8888
+    fmt = QImage.Format.Format_RGB888 if image.channels == 3 else QImage.Format.Format_RGBA8888
     data = bytes(image.data)
     img = QImage(data, image.width, image.height, image.width * image.channels, fmt)
     return QPixmap.fromImage(img.copy())

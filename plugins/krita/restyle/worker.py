@@ -4,10 +4,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from PyQt5.QtCore import QThread, pyqtSignal
-
 from . import job
 from .engine_link import client as engine_client
+from .qt import QThread, pyqtSignal
 from .settings import Settings
 
 
