@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Dict, Iterator
 
 import pytest
 
@@ -17,17 +17,30 @@ def hosts_required() -> bool:
 
 
 @pytest.fixture(scope="session")
-def host_base() -> Path:
-    """The cached read-only Debian 13 root with Krita and GIMP; built on first use (about 70 s)."""
-    try:
-        return rootfs.cached_root()
-    except rootfs.HostsUnavailable as exc:
-        pytest.skip(f"real-host tests cannot run here: {exc}")
+def host_roots() -> Callable[[rootfs.Recipe], Path]:
+    """The cached read-only root of a recipe, built on first use (70 s to 135 s); skips when it cannot be."""
+    built: Dict[str, Path] = {}
+
+    def get(recipe: rootfs.Recipe) -> Path:
+        if recipe.name not in built:
+            try:
+                built[recipe.name] = rootfs.cached_root(recipe)
+            except rootfs.HostsUnavailable as exc:
+                pytest.skip(f"real-host tests cannot run here ({recipe.name} root): {exc}")
+        return built[recipe.name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def host_base(host_roots: Callable[[rootfs.Recipe], Path]) -> Path:
+    """The Debian 13 root (Krita 5.2, GIMP 3.0)."""
+    return host_roots(rootfs.TRIXIE)
 
 
 @pytest.fixture
 def host(host_base: Path) -> Iterator[rootfs.HostRoot]:
-    """A fresh writable overlay on the base root with proc and dev mounted, removed afterwards."""
+    """A fresh writable overlay on the Debian 13 root with proc and dev mounted, removed afterwards."""
     try:
         with rootfs.session(host_base) as root:
             yield root
@@ -36,13 +49,15 @@ def host(host_base: Path) -> Iterator[rootfs.HostRoot]:
 
 
 @pytest.fixture
-def fresh_host(host_base: Path) -> Iterator[Callable[[], rootfs.HostRoot]]:
-    """Opens a new fresh overlay each time it is called (for a run that must start over); all removed afterwards."""
+def fresh_host(host_roots: Callable[[rootfs.Recipe], Path]) -> Iterator[Callable[[rootfs.Recipe], rootfs.HostRoot]]:
+    """Opens a new fresh overlay on a recipe's root each time it is called (for a run that must start over);
+    all removed afterwards."""
     with contextlib.ExitStack() as stack:
 
-        def make() -> rootfs.HostRoot:
+        def make(recipe: rootfs.Recipe) -> rootfs.HostRoot:
+            base = host_roots(recipe)
             try:
-                return stack.enter_context(rootfs.session(host_base))
+                return stack.enter_context(rootfs.session(base))
             except rootfs.HostsUnavailable as exc:
                 pytest.skip(f"real-host tests cannot enter the root: {exc}")
 

@@ -9,13 +9,14 @@ import json
 import os
 import signal
 import struct
+import sys
 import time
 import traceback
 
 from krita import Extension, Krita, Selection
-from PyQt5.QtCore import QTimer
-from PyQt5.QtGui import QColor, QImage, QPainter
-from PyQt5.QtWidgets import QApplication, QDialogButtonBox, QMenuBar, QMessageBox, QProgressDialog, QPushButton
+# Qt through the plugin's own compatibility module: PyQt5 in Krita 5, PyQt6 in Krita 6
+from restyle.qt import (BINDING, QApplication, QColor, QDialogButtonBox, QImage, QMenuBar, QMessageBox, QPainter,
+                        QProgressDialog, QPushButton, QTimer)
 
 SCENARIO = "/tmp/krita_scenario.json"
 REPORT = "/tmp/krita_report.json"
@@ -29,7 +30,8 @@ class Driver:
 
     def __init__(self, scenario):
         self.scenario = scenario
-        self.report = {"scenario": scenario["name"], "checks": {}, "notes": {}, "timings": {}}
+        self.report = {"scenario": scenario["name"], "checks": {}, "notes": {}, "timings": {},
+                       "host": {"krita": app().version(), "python": "%d.%d" % sys.version_info[:2], "qt": BINDING}}
         self.steps = None
         self.busy = False
         self.timer = QTimer()
@@ -170,7 +172,7 @@ def run_dialog(driver, preset_row=0, shot=None, configure=None):
     if isinstance(dialog, QMessageBox):
         return dialog
     started = time.monotonic()
-    ok_button = dialog.buttons.button(QDialogButtonBox.Ok)
+    ok_button = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
     outcome = yield from driver.wait(lambda: (ok_button.isEnabled() and "ready") or modal(QMessageBox), 150,
                                      "the engine to answer in the dialog")
     driver.report["timings"]["engine_ready_s"] = round(time.monotonic() - started, 2)
@@ -197,7 +199,7 @@ def click(dialog, text):
 
 def blend_file_and_layer(dialog):
     """Replace the remembered style by an image file (weight 0.7) and a layer (weight 0.3), as a user would."""
-    stripes = QImage(96, 96, QImage.Format_RGB32)
+    stripes = QImage(96, 96, QImage.Format.Format_RGB32)
     painter = QPainter(stripes)
     for i in range(0, 96, 12):
         painter.fillRect(i, 0, 6, 96, QColor(200, 40, 20))
@@ -226,7 +228,7 @@ def wait_job_end(driver, doc, before, timeout_s):
 
 def close_message(box):
     text = box.text()
-    box.done(QMessageBox.Ok)
+    box.done(QMessageBox.StandardButton.Ok)
     return text
 
 

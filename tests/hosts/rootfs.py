@@ -1,11 +1,14 @@
-"""A Debian 13 root holding real Krita and GIMP 3, built once with mmdebstrap and cached.
+"""Debian roots holding real Krita and GIMP 3, built once each with mmdebstrap and cached.
 
-``cached_root()`` builds (or finds) the read-only base root; ``session(base)`` mounts a throwaway
+``RECIPES`` names the roots of the host matrix (Debian 13; sid; sid with experimental's Krita 6);
+``cached_root(recipe)`` builds (or finds) one read-only base root; ``session(base)`` mounts a throwaway
 overlay on it with proc and dev, yields a ``HostRoot`` to copy files into and run commands in, and
-always unmounts and removes the overlay.
+always unmounts and removes the overlay. ``python3 tests/hosts/rootfs.py`` builds every root at once
+(CI starts it in the background while it installs the engine).
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import hashlib
@@ -13,21 +16,17 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Optional, Sequence, Tuple
 
-SUITE = "trixie"
-PACKAGES = (
-    "krita",
-    "python3-pyqt5",  # Krita's scripting needs it, and trixie's krita only recommends it
-    "gimp",
-    "gir1.2-gimp-3.0",
-    "python3-gi",
+TOOLS = (
     "python3-zmq",
     "xvfb",
     "xauth",
@@ -36,6 +35,52 @@ PACKAGES = (
     "imagemagick",  # `import -window root` takes the screenshots
     "fonts-dejavu-core",
 )
+EDITORS = (
+    "krita",
+    "python3-pyqt5",  # Krita 5's scripting needs it, and Debian's krita only recommends it
+    "gimp",
+    "gir1.2-gimp-3.0",
+    "python3-gi",
+)
+# The mirror serves a fixed snapshot: the Release files of the moving suites read as expired.
+SNAPSHOT = 'Acquire::Check-Valid-Until "false"'
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one root is built: the release mmdebstrap installs, extra suites as sources, packages, apt options."""
+
+    name: str
+    suite: str
+    packages: Tuple[str, ...]
+    extra_suites: Tuple[str, ...] = ()
+    apt_options: Tuple[str, ...] = ()
+
+    @property
+    def suites(self) -> Tuple[str, ...]:
+        return (self.suite, *self.extra_suites)
+
+    def key(self) -> str:
+        """A short hash naming a root built from this recipe (same packages in any order: same key)."""
+        return root_key(self.packages, self.suite, self.extra_suites, self.apt_options)
+
+    def command(self, target: Path, uri: str) -> list[str]:
+        """The mmdebstrap command that builds this root into ``target`` from the mirror at ``uri``."""
+        options = [f"--aptopt={option}" for option in self.apt_options]
+        sources = [f"deb {uri} {suite} main" for suite in self.suites] if self.extra_suites else [uri]
+        return ["mmdebstrap", "--variant=apt", *options, f"--include={','.join(self.packages)}", self.suite,
+                str(target), *sources]
+
+
+TRIXIE = Recipe("debian13", "trixie", EDITORS + TOOLS)  # Krita 5.2.9, GIMP 3.0.4
+SID = Recipe("sid", "sid", EDITORS + TOOLS, apt_options=(SNAPSHOT,))  # Krita 5.3.4 (Python 3.14), GIMP 3.2.6
+EXPERIMENTAL = Recipe(  # Krita 6.0.4 with PyQt6; no GIMP (sid's is the same)
+    "experimental", "sid", ("krita/experimental", "krita-data/experimental", "python3-pyqt6") + TOOLS,
+    extra_suites=("experimental",), apt_options=(SNAPSHOT,))
+RECIPES = (TRIXIE, SID, EXPERIMENTAL)
+# Kept for callers that know one root only: the Debian 13 one.
+SUITE = TRIXIE.suite
+PACKAGES = TRIXIE.packages
 CACHE_DIR = Path(os.environ.get("RESTYLE_HOSTS_CACHE", "/var/cache/restyle-hosts"))
 BUILD_TIMEOUT_S = 1800
 SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
@@ -77,9 +122,12 @@ def _uris(text: str, deb822: bool) -> list[str]:
     return uris
 
 
-def root_key(packages: Sequence[str] = PACKAGES, suite: str = SUITE) -> str:
-    """A short hash naming a root built from this package list and suite."""
+def root_key(packages: Sequence[str] = PACKAGES, suite: str = SUITE, extra_suites: Sequence[str] = (),
+             apt_options: Sequence[str] = ()) -> str:
+    """A short hash naming a root built from this package list, suites and apt options."""
     recipe = "\n".join(["variant=apt", suite, *sorted(set(packages))])
+    if extra_suites or apt_options:  # a Debian 13 root keeps the key it had before the matrix
+        recipe += "\n" + "\n".join([*(f"suite={s}" for s in extra_suites), *(f"aptopt={o}" for o in apt_options)])
     return hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
 
@@ -101,10 +149,11 @@ def check_mirror(uri: str, suite: str = SUITE, timeout_s: float = 15.0) -> None:
         raise HostsUnavailable(f"the apt mirror does not answer for {url} ({exc}); check the network") from exc
 
 
-def cached_root(packages: Sequence[str] = PACKAGES, suite: str = SUITE, cache_dir: Path = CACHE_DIR) -> Path:
-    """The built root for ``packages``, building it first when it is not in ``cache_dir``."""
+def cached_root(recipe: Recipe = TRIXIE, cache_dir: Optional[Path] = None) -> Path:
+    """The built root for ``recipe``, building it first when it is not in ``cache_dir``."""
     check_can_build()
-    key = root_key(packages, suite)
+    cache_dir = cache_dir or CACHE_DIR
+    key = recipe.key()
     final = cache_dir / key
     cache_dir.mkdir(parents=True, exist_ok=True)
     with open(cache_dir / f"{key}.lock", "w") as lock:
@@ -114,19 +163,19 @@ def cached_root(packages: Sequence[str] = PACKAGES, suite: str = SUITE, cache_di
         for stale in cache_dir.glob(f"{key}.tmp-*"):
             _remove_tree(stale)
         uri = mirror_uri()
-        check_mirror(uri, suite)
+        for suite in recipe.suites:
+            check_mirror(uri, suite)
         building = Path(tempfile.mkdtemp(prefix=f"{key}.tmp-", dir=cache_dir))
         try:
-            _mmdebstrap(building / "root", packages, suite, uri)
+            _mmdebstrap(recipe.command(building / "root", uri))
             (building / "root").rename(final)
         finally:
             _remove_tree(building)
     return final
 
 
-def _mmdebstrap(target: Path, packages: Sequence[str], suite: str, uri: str) -> None:
-    """Run mmdebstrap into ``target``; raise ``HostsUnavailable`` with its log tail on failure."""
-    cmd = ["mmdebstrap", "--variant=apt", f"--include={','.join(packages)}", suite, str(target), uri]
+def _mmdebstrap(cmd: Sequence[str]) -> None:
+    """Run an mmdebstrap command; raise ``HostsUnavailable`` with its log tail on failure."""
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
@@ -134,6 +183,24 @@ def _mmdebstrap(target: Path, packages: Sequence[str], suite: str, uri: str) -> 
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
         raise HostsUnavailable(f"mmdebstrap failed ({' '.join(cmd)}):\n{tail}")
+
+
+def build_all(recipes: Sequence[Recipe] = RECIPES, cache_dir: Optional[Path] = None) -> dict:
+    """Build (or find) every root at once, one thread each; ``{name: path or the error}``."""
+    results: dict = {}
+
+    def build(recipe: Recipe) -> None:
+        try:
+            results[recipe.name] = cached_root(recipe, cache_dir)
+        except HostsUnavailable as exc:
+            results[recipe.name] = exc
+
+    threads = [threading.Thread(target=build, args=(r,)) for r in recipes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def _mounts_below(path: Path) -> list[str]:
@@ -285,3 +352,26 @@ def _wait_gone(root: Path, timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while _pids_in_root(root) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Build the roots named on the command line (all by default), in parallel; 1 if one failed."""
+    parser = argparse.ArgumentParser(description="Build the cached Debian roots of the real-host tests.")
+    names = [r.name for r in RECIPES]
+    parser.add_argument("names", nargs="*", help=f"which roots: {', '.join(names)} (default: all)")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(names))
+    if unknown:
+        parser.error(f"unknown root {', '.join(unknown)}: choose from {', '.join(names)}")
+    chosen = [r for r in RECIPES if not args.names or r.name in args.names]
+    started = time.monotonic()
+    failed = 0
+    for name, result in build_all(chosen).items():
+        failed += isinstance(result, Exception)
+        print(f"root {name}: {result}")
+    print(f"roots ready in {time.monotonic() - started:.0f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

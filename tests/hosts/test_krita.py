@@ -1,4 +1,4 @@
-"""The Krita plugin inside a real Krita (Debian 13 root, Xvfb) against an engine running on this machine.
+"""The Krita plugin inside real Krita 5.2, 5.3 and 6.0 (Debian roots, Xvfb) against an engine on this machine.
 
 The plugin is installed with ``install/install.py --krita``; tests/hosts/krita_driver.py drives it like a
 user and writes a JSON report, which is what these tests judge (not Krita's exit code). The plugin's
@@ -24,6 +24,7 @@ from typing import Callable, List
 import pytest
 
 from . import rootfs
+from .versions import KRITAS, Krita
 
 pytestmark = [pytest.mark.hosts, pytest.mark.slow]
 
@@ -159,15 +160,22 @@ def run_krita(host: rootfs.HostRoot, relay: EngineRelay, scenario: dict) -> dict
 KRITA_ATTEMPTS = 3
 
 
-def run_scenario(fresh_host: Callable[[], rootfs.HostRoot], settings: dict, engine: Callable[[str, Path], List[str]],
-                 scenario: dict) -> tuple:
-    """Install the plugin with ``settings`` in a fresh root and run ``scenario``: (report, engine starts, root).
+@pytest.fixture(params=KRITAS, ids=[k.id for k in KRITAS])
+def krita(request: pytest.FixtureRequest) -> Krita:
+    """Each Krita version of the matrix in turn."""
+    return request.param
+
+
+def run_scenario(fresh_host: Callable[[rootfs.Recipe], rootfs.HostRoot], krita: Krita, settings: dict,
+                 engine: Callable[[str, Path], List[str]], scenario: dict) -> tuple:
+    """Install the plugin with ``settings`` in a fresh root of ``krita`` and run ``scenario``: (report, engine
+    starts, root). The report must come from that Krita version, with the PyQt binding it embeds.
 
     When Krita itself crashes before the scenario ends (not when a check fails), the scenario runs again
     in another fresh root, up to KRITA_ATTEMPTS times in all; each crash is printed.
     """
     for attempt in range(1, KRITA_ATTEMPTS + 1):
-        host = fresh_host()
+        host = fresh_host(krita.recipe)
         install_plugin(host, settings)
         with EngineRelay(host, engine) as relay:
             try:
@@ -178,13 +186,16 @@ def run_scenario(fresh_host: Callable[[], rootfs.HostRoot], settings: dict, engi
                 print(f"Krita crashed (attempt {attempt}); running the scenario again: {str(crash)[:300]}")
                 continue
             report["timings"]["attempt"] = attempt
+            seen = report["host"]
+            assert seen["krita"].startswith(krita.version + ".") and seen["qt"] == krita.binding, report["host"]
+            assert seen["python"] == krita.python, report["host"]
             return report, relay.starts, host
     raise AssertionError("unreachable")
 
 
-def test_selection_is_stylized_into_a_new_layer_by_an_engine_the_plugin_starts(fresh_host) -> None:
-    shots = os.environ.get("RESTYLE_UPDATE_SCREENSHOTS") == "1"
-    report, starts, host = run_scenario(fresh_host, {"engine_command": [START_STUB, "serve"], "start_wait_s": 60},
+def test_selection_is_stylized_into_a_new_layer_by_an_engine_the_plugin_starts(fresh_host, krita) -> None:
+    shots = os.environ.get("RESTYLE_UPDATE_SCREENSHOTS") == "1" and krita == KRITAS[0]
+    report, starts, host = run_scenario(fresh_host, krita, {"engine_command": [START_STUB, "serve"], "start_wait_s": 60},
                                         real_engine, {"name": "end_to_end", "screenshots": "/tmp" if shots else None})
     log = host.inside("/tmp/engine-outside.log")
     checks = report["checks"]
@@ -216,10 +227,10 @@ def test_selection_is_stylized_into_a_new_layer_by_an_engine_the_plugin_starts(f
             shutil.copyfile(host.inside(f"/tmp/{name}"), REPO / "docs" / name)
 
 
-def test_bad_cases_give_clear_messages_and_change_nothing(fresh_host) -> None:
+def test_bad_cases_give_clear_messages_and_change_nothing(fresh_host, krita) -> None:
     scenario = {"name": "bad_cases", "missing_command": ["/opt/nowhere/bin/restyle", "serve"],
                 "start_command": [START_STUB, "serve"], "timeout_s": 5.0}
-    report, starts, _ = run_scenario(fresh_host, {"engine_timeout_s": 5.0}, slow_fake_engine, scenario)
+    report, starts, _ = run_scenario(fresh_host, krita, {"engine_timeout_s": 5.0}, slow_fake_engine, scenario)
     checks = report["checks"]
     assert "Open or create an image first" in checks["no_document"], report
     assert "GRAYA" in checks["gray_layer"] and "Convert Image Color Space" in checks["gray_layer"], report
