@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from .errors import BadInput, TooLarge
+from .preset_names import PRESET_NAMES
 from .protocol import (
     ITEMSIZE,
     MAX_NAME_CHARS,
@@ -26,6 +27,7 @@ MAX_OPTION_CHARS = 256
 PRESERVE_COLORS = (False, True, "luminance", "histogram")
 SHARED_OPTIONS = ("method", "strength", "preserve_colors", "style_scale", "feather", "invert_mask")
 MASK_DTYPES = ("uint8", "float32")
+EXAMPLE_STYLE = f'{{"preset": "{PRESET_NAMES[0]}", "weight": 1.0}}'  # a real preset: the first the engine lists
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ def _regions(entries: Any, frames: Dict[str, Frame], content: Frame, limits: Lim
     """The checked ``regions`` of a request; fields a region leaves out come from ``defaults`` (the options)."""
     if not isinstance(entries, list) or not 0 < len(entries) <= MAX_REGIONS:
         raise ProtocolError(f"'regions' must be a list of 1 to {MAX_REGIONS} regions",
-                            'send e.g. [{"mask": "mask0", "styles": [{"preset": "wave"}]}]', code="bad_input")
+                            f'send e.g. [{{"mask": "mask0", "styles": [{EXAMPLE_STYLE}]}}]', code="bad_input")
     regions = []
     for entry in entries:
         if not isinstance(entry, dict):
@@ -200,7 +202,7 @@ def _check_mask(mask: Frame, content: Frame) -> None:
 def _styles(entries: Any, frames: Dict[str, Frame], limits: Limits) -> Tuple[List[Union[str, Frame]], List[float]]:
     if not isinstance(entries, list) or not 0 < len(entries) <= MAX_STYLES:
         raise ProtocolError(f"'styles' must be a list of 1 to {MAX_STYLES} styles",
-                            'send e.g. [{"preset": "wave", "weight": 1.0}]', code="bad_input")
+                            f'send e.g. [{EXAMPLE_STYLE}]', code="bad_input")
     styles: List[Union[str, Frame]] = []
     weights = []
     for entry in entries:

@@ -15,7 +15,7 @@ from engine.stylize_request import SHARED_OPTIONS  # noqa: E402
 from restyle_gimp import messages  # noqa: E402
 from restyle_gimp.errors import PluginError  # noqa: E402
 from restyle_gimp.request import (ARGUMENTS, StyleSource, engine_options, layer_name, method_for,  # noqa: E402
-                                  parse_styles, parse_weights, style_entries)
+                                  no_style_message, parse_styles, parse_weights, style_entries)
 from restyle_gimp.settings import EngineSettings, load_settings, save_settings  # noqa: E402
 
 DEFAULTS = {a.name: a.default for a in ARGUMENTS}
@@ -77,9 +77,11 @@ def test_styles_are_presets_or_paths_in_order(tmp_path):
     assert layer_name(sources) == "Style: wave + starry + mosaic + extra"
 
 
-def test_no_style_says_how_to_choose_one():
-    with pytest.raises(PluginError, match="choose a style"):
-        parse_styles(" ; ", None)
+def test_no_style_says_how_to_choose_one_naming_the_engines_first_preset():
+    assert parse_styles(" ; ", None) == []
+    message = no_style_message(["honey-pastel", "frost"])
+    assert "choose a style" in message and "such as 'honey-pastel'" in message and "frost" not in message
+    assert "such as" not in no_style_message([])
 
 
 def test_weights_default_to_equal_and_must_match_the_styles():

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ..errors import BadInput
+from ..preset_names import PRESET_NAMES
 from .transformer import Conditioning, TransformerNet, TransformerSpec
 
 PRESET_SPEC = TransformerSpec(contract=(32, 32, 32), residual_blocks=6, expand=(8, 4), normalize_contract=True)
@@ -24,16 +25,7 @@ class Preset:
     label: str  # human-readable
 
 
-# The net came without names for its styles. These describe what each one looks like (see the contact
-# sheet from `restyle styles --sheet`); the index is the style's row in the net's tables.
-_NAMES = [
-    "honey-pastel", "ink-and-yellow", "charcoal-wash", "carnival", "rose-fresco", "ember-mosaic",
-    "night-pebbles", "cobalt-gold", "watercolor-pop", "batik", "sepia-sketch", "straw-etching",
-    "lavender-haze", "green-cubist", "frost", "stained-glass", "blue-swirl", "woven-grid",
-    "tan-woodcut", "starry-blue", "scarlet", "pop-collage", "slate-poster", "dusk-oil", "porcelain",
-    "kaleidoscope",
-]
-PRESETS = tuple(Preset(i, name, name.replace("-", " ").capitalize()) for i, name in enumerate(_NAMES))
+PRESETS = tuple(Preset(i, name, name.replace("-", " ").capitalize()) for i, name in enumerate(PRESET_NAMES))
 
 
 def find_preset(name: str) -> Preset:

@@ -73,6 +73,8 @@ def settings_path() -> Path:
 def _stylize(client, pong, image, drawable, fmt, values):
     """Send the layer's region to the engine and add the result as a new layer above it."""
     sources = request.parse_styles(values["style"], values["style-file"])
+    if not sources:
+        raise PluginError(request.no_style_message([preset["name"] for preset in client.styles(16)]))
     weights = request.parse_weights(values["weights"], len(sources))
     styles = request.style_entries(sources, weights, _load_style)
     method = request.method_for(values["method"], sources)

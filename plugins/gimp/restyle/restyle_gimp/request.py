@@ -37,7 +37,7 @@ class Argument:
 
 ARGUMENTS = (
     Argument("style", "string", "St_yles",
-             "Preset names or image files, separated by ';' (e.g. 'wave' or '/photos/starry.jpg; mosaic')", ""),
+             "Preset names (the Preset list shows them) or image files, separated by ';'", ""),
     Argument("style-file", "file", "Style _image", "An image file used as one more style, after the Styles", None),
     Argument("weights", "string", "_Weights",
              "Blend weights of the styles in order, separated by ';' (empty: equal weights)", ""),
@@ -87,9 +87,13 @@ def parse_styles(text: str, file: Optional[str]) -> List[StyleSource]:
             sources.append(StyleSource(preset=entry))
     if file:
         sources.append(StyleSource(path=file))
-    if not sources:
-        raise PluginError("choose a style: a preset name such as 'wave' in Styles, or an image in Style image")
     return sources
+
+
+def no_style_message(preset_names: Sequence[str]) -> str:
+    """What to do when no style was given, naming the first preset the engine lists as the example."""
+    example = f"a preset name such as '{preset_names[0]}'" if preset_names else "a preset name"
+    return f"choose a style: {example} in Styles (`restyle styles` lists them all), or an image in Style image"
 
 
 def parse_weights(text: str, count: int) -> List[float]:
