@@ -1,14 +1,17 @@
-"""``install.py --gimp``: copy the GIMP 3 plug-in into the user's plug-ins folder, ready to run."""
+"""``install.py --gimp``: copy the GIMP 3 plug-in into the plug-ins folder of each GIMP 3.x, ready to run."""
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import os
+import plistlib
+import re
 import shutil
 import stat
 import sys
 from pathlib import Path
-from typing import List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from xml.parsers.expat import ExpatError
 
 from common import (REPO, InstallError, can_import_zmq, default_start_command, replace_folder, unpack_wheel,
                     vendor_engine)
@@ -23,35 +26,120 @@ from restyle_gimp.settings import SETTINGS_NAME, EngineSettings, load_settings, 
 
 NAME = "restyle"
 ENGINE_MODULES = ("client", "geometry")
-FLATPAK_CONFIG = (".var", "app", "org.gimp.GIMP", "config")
+NEWEST_KNOWN = "3.2"  # the user folder to make when no GIMP 3 is found at all: the current stable line
+VERSION = re.compile(r"3\.\d+")  # a GIMP 3 user folder's name (3.0, 3.2, ...); 2.10 and others are not ours
+BINARY = re.compile(r"gimp(?:-console)?-(3\.\d+)(?:\.exe)?", re.IGNORECASE)  # gimp-3.2, gimp-console-3.0.exe
+FLATPAK_APP = ("app", "org.gimp.GIMP", "current", "active", "files", "bin")
+SNAP_APP = ("snap", "gimp", "current")
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A plug-ins folder to install into and the GIMP version it belongs to (None: any GIMP 3)."""
+
+    folder: Path
+    version: Optional[str] = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of this step."""
     group = parser.add_argument_group("GIMP")
-    group.add_argument("--gimp-dir", type=Path, help="GIMP's plug-ins folder (default: the user's GIMP 3.0 "
-                                                     "plug-ins folder for this system)")
+    group.add_argument("--gimp-dir", type=Path, help="GIMP's plug-ins folder (default: the plug-ins folder of "
+                                                     "every GIMP 3 user folder there is, else of the newest "
+                                                     "GIMP 3 installed)")
     group.add_argument("--gimp-python", help="the Python GIMP runs plug-ins with, to check pyzmq (default: "
                                              "from GIMP's pygimp.interp, else python3 on PATH)")
 
 
-def gimp_config_dirs(platform: str, env: Mapping[str, str], home: Path) -> List[Path]:
-    """GIMP 3.0's per-user folders on ``platform`` (``sys.platform``), most likely first."""
-    if env.get("GIMP3_DIRECTORY"):
-        return [Path(env["GIMP3_DIRECTORY"])]
+def version_key(version: str) -> Tuple[int, ...]:
+    """``"3.10"`` -> ``(3, 10)``, so that 3.10 sorts after 3.2."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def gimp_roots(platform: str, env: Mapping[str, str], home: Path) -> Dict[str, Path]:
+    """The folders holding GIMP's per-version user folders on ``platform`` (``sys.platform``), by kind."""
     if platform == "win32":
-        return [Path(env.get("APPDATA", str(home / "AppData" / "Roaming"))) / "GIMP" / "3.0"]
+        return {"native": Path(env.get("APPDATA", str(home / "AppData" / "Roaming"))) / "GIMP"}
     if platform == "darwin":
-        return [home / "Library" / "Application Support" / "GIMP" / "3.0"]
+        return {"native": home / "Library" / "Application Support" / "GIMP"}
     config = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
-    return [config / "GIMP" / "3.0", home.joinpath(*FLATPAK_CONFIG) / "GIMP" / "3.0",
-            home / "snap" / "gimp" / "current" / ".config" / "GIMP" / "3.0"]
+    return {"native": config / "GIMP", "flatpak": home / ".var" / "app" / "org.gimp.GIMP" / "config" / "GIMP",
+            "snap": home / "snap" / "gimp" / "current" / ".config" / "GIMP"}
 
 
-def plugin_dirs(candidates: Sequence[Path]) -> List[Path]:
-    """The plug-ins folders to install into: of every GIMP 3.0 folder that exists, else of the first."""
-    existing = [c for c in candidates if c.is_dir()]
-    return [c / "plug-ins" for c in (existing or candidates[:1])]
+def user_versions(root: Path) -> List[str]:
+    """The GIMP 3 versions that have a user folder in ``root``, oldest first."""
+    found = [p.name for p in root.iterdir() if p.is_dir() and VERSION.fullmatch(p.name)] if root.is_dir() else []
+    return sorted(found, key=version_key)
+
+
+def binary_versions(folders: Iterable[Path]) -> List[str]:
+    """The GIMP 3 versions whose executables (``gimp-3.2``, ``gimp-console-3.0.exe``) are in ``folders``."""
+    found = set()
+    for folder in folders:
+        for path in folder.iterdir() if folder.is_dir() else []:
+            match = BINARY.fullmatch(path.name)
+            if match:
+                found.add(match.group(1))
+    return sorted(found, key=version_key)
+
+
+def app_bundle_versions(applications: Sequence[Path]) -> List[str]:
+    """The GIMP 3 versions of the ``GIMP*.app`` bundles in the macOS folders ``applications``."""
+    found = set()
+    for folder in applications:
+        for info in folder.glob("GIMP*.app/Contents/Info.plist") if folder.is_dir() else []:
+            try:
+                with info.open("rb") as f:
+                    version = str(plistlib.load(f).get("CFBundleShortVersionString", ""))
+            except (OSError, ValueError, ExpatError):  # unreadable, not a plist, broken XML
+                continue
+            match = re.match(r"(3\.\d+)", version)
+            if match:
+                found.add(match.group(1))
+    return sorted(found, key=version_key)
+
+
+def installed_gimps(platform: str, env: Mapping[str, str], home: Path,
+                    system_root: Path = Path("/")) -> Dict[str, List[str]]:
+    """The GIMP 3 versions installed, by the kind of user folder they use (system folders under ``system_root``)."""
+    if platform == "win32":
+        programs = [Path(env.get("PROGRAMFILES", r"C:\Program Files")),
+                    Path(env.get("LOCALAPPDATA", str(home / "AppData" / "Local"))) / "Programs"]
+        return {"native": binary_versions(gimp / "bin" for folder in programs if folder.is_dir()
+                                          for gimp in folder.glob("GIMP 3*"))}
+    if platform == "darwin":
+        return {"native": app_bundle_versions([system_root / "Applications", home / "Applications"])}
+    path = [Path(p) for p in env.get("PATH", "").split(os.pathsep) if p]
+    flatpak = [system_root / "var" / "lib" / "flatpak", home / ".local" / "share" / "flatpak"]
+    snap = system_root.joinpath(*SNAP_APP)
+    return {"native": binary_versions(path), "flatpak": binary_versions(f.joinpath(*FLATPAK_APP) for f in flatpak),
+            "snap": binary_versions([snap / "bin", snap / "usr" / "bin"])}
+
+
+def install_targets(platform: str, env: Mapping[str, str], home: Path,
+                    system_root: Path = Path("/")) -> List[Target]:
+    """Where to install: GIMP3_DIRECTORY; else every GIMP 3 user folder; else the newest installed GIMP 3's.
+
+    With no user folder, each kind of GIMP found installed (native, Flatpak, Snap) gets the folder of its
+    newest version; with no GIMP found at all, the native folder of GIMP 3.2.
+    """
+    if env.get("GIMP3_DIRECTORY"):
+        return [Target(Path(env["GIMP3_DIRECTORY"]) / "plug-ins")]
+    roots = gimp_roots(platform, env, home)
+    existing = [Target(r / v / "plug-ins", v) for r in roots.values() for v in user_versions(r)]
+    if existing:
+        return existing
+    installed = installed_gimps(platform, env, home, system_root)
+    newest = [Target(roots[kind] / versions[-1] / "plug-ins", versions[-1])
+              for kind, versions in installed.items() if versions]
+    return newest or [Target(roots["native"] / NEWEST_KNOWN / "plug-ins", NEWEST_KNOWN)]
+
+
+def given_target(folder: Path) -> Target:
+    """The ``--gimp-dir`` plug-ins folder, with the version its parent folder names (``GIMP/3.2/plug-ins``)."""
+    parent = folder.expanduser().parent.name
+    return Target(folder, parent if VERSION.fullmatch(parent) else None)
 
 
 def interpreter_from_interp(text: str) -> Optional[str]:
@@ -95,10 +183,10 @@ def choose_settings(previous: Optional[EngineSettings], engine: Optional[str],
 def install(args: argparse.Namespace) -> List[str]:
     """Install the plug-in; the lines to print, ending with what to do next."""
     lines = []
-    folders = [args.gimp_dir] if args.gimp_dir else plugin_dirs(gimp_config_dirs(sys.platform, os.environ,
-                                                                                  Path.home()))
-    for folder in folders:
-        dest = folder / NAME
+    targets = [given_target(args.gimp_dir)] if args.gimp_dir else install_targets(sys.platform, os.environ,
+                                                                                   Path.home())
+    for target in targets:
+        dest = target.folder / NAME
         previous = _previous_settings(dest / SETTINGS_NAME)
         replace_folder(PLUGIN, dest)
         vendor_engine(dest, ENGINE_MODULES)
@@ -108,7 +196,7 @@ def install(args: argparse.Namespace) -> List[str]:
         entry.chmod(entry.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         chosen = choose_settings(previous, args.engine, args.endpoint)
         save_settings(dest / SETTINGS_NAME, chosen)
-        lines.append(f"GIMP plug-in installed in {dest}")
+        lines.append(f"GIMP {target.version or 3} plug-in installed in {dest}")
         if not chosen.start_command:
             lines.append("  no restyle executable found: the plug-in will not start the engine itself; start it "
                          "with `restyle serve`, or rerun with --engine PATH")
@@ -138,13 +226,14 @@ def _pyzmq_lines(args: argparse.Namespace) -> List[str]:
 
 
 def _interp_dirs() -> List[Path]:
-    """Where GIMP installs keep their interpreter files."""
+    """Where GIMP 3 installs keep their interpreter files (``lib/gimp/3.0``: GIMP 3.2 keeps the API's 3.0)."""
     roots = [Path("/usr/lib"), Path("/usr/local/lib"), Path("/app/lib"), Path(sys.prefix) / "lib"]
     if sys.platform == "win32":
-        roots += [Path(os.environ.get("PROGRAMFILES", r"C:\Program Files")) / "GIMP 3" / "lib"]
+        programs = Path(os.environ.get("PROGRAMFILES", r"C:\Program Files"))
+        roots += [gimp / "lib" for gimp in sorted(programs.glob("GIMP 3*"))]
     if sys.platform == "darwin":
-        roots += [Path("/Applications/GIMP.app/Contents/Resources/lib")]
+        roots += [app / "Contents" / "Resources" / "lib" for app in sorted(Path("/Applications").glob("GIMP*.app"))]
     found = []
     for root in roots:
-        found += [root / "gimp" / "3.0" / "interpreters", *root.glob("*/gimp/3.0/interpreters")]
+        found += [*sorted(root.glob("gimp/3.*/interpreters")), *sorted(root.glob("*/gimp/3.*/interpreters"))]
     return found
