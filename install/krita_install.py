@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import List, Mapping, Optional, Tuple
+from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from common import (REPO, InstallError, can_import_zmq, default_start_command, replace_folder, unpack_wheel,
                     vendor_engine)
@@ -22,7 +22,28 @@ HELP = "install the Krita plugin (Filter › Style Transfer…)"
 PLUGIN = REPO / "plugins" / "krita"
 NAME = "restyle"
 ENGINE_MODULES = ("client", "geometry")
-BUNDLED_PYTHON = "3.10"  # the Python that Krita 5.2's Windows, macOS and AppImage builds bundle
+DETECT = "detect"  # --fetch-pyzmq without a version: the Python found in Krita's installation
+# The Python that Krita's own builds (Windows, macOS, AppImage) bundle, per Krita line; used for an AppImage,
+# which cannot be looked into without mounting it. Source: ext_python/CMakeLists.txt in KDE's krita-deps-management
+# (invent.kde.org/packaging/krita-deps-management, github.com/KDE/krita-deps-management), which builds the
+# official packages' dependencies: branch krita/5.2 builds Python 3.10.7; master, which Krita 5.3 and 6.0 (one
+# release, built with Qt5 and with Qt6) are built from, 3.13.5 since commit fe64059 "Update to Python 3.13" (2025).
+BUNDLED_PYTHON = {"5.2": "3.10", "5.3": "3.13", "6.0": "3.13"}
+# Name patterns whose 3.NN is a Python version: a library a binary links, or a file/folder of a bundled Python
+PYTHON_NAME = re.compile(r"libpython3\.(\d{1,2})|python3(\d{1,2})\.(?:dll|zip)|Python\.framework/Versions/3\.(\d{1,2})"
+                         r"|(?:^|/)python3\.(\d{1,2})$", re.IGNORECASE)
+# Krita's executable, relative to an installation: what tells that a folder holds Krita
+KRITA_EXECUTABLES = ("bin/krita", "bin/krita.exe", "usr/bin/krita", "Contents/MacOS/krita")
+# Krita's Python plugin loader, relative to an installation (Linux prefix, Windows folder, macOS app bundle)
+PYKRITA = ("lib/kritaplugins/kritapykrita.*", "lib64/kritaplugins/kritapykrita.*",
+           "lib/*/kritaplugins/kritapykrita.*", "usr/lib/kritaplugins/kritapykrita.*",
+           "Contents/PlugIns/kritapykrita.*", "Contents/PlugIns/*/kritapykrita.*")
+# Where Krita's own builds keep their Python, relative to an installation
+BUNDLED_PYTHON_FILES = ("bin/python3*.dll", "python/python3*.zip", "python/python3*.dll", "lib/libpython3.*",
+                        "lib64/libpython3.*", "lib/*/libpython3.*", "lib/python3.*", "usr/lib/libpython3.*",
+                        "usr/lib/python3.*", "Contents/Frameworks/Python.framework/Versions/3.*",
+                        "Contents/Frameworks/libpython3.*", "Contents/Resources/lib/python3.*")
+FLATPAK_KRITA = ("app", "org.kde.krita", "current", "active", "files")
 WHEEL_PLATFORMS = {"win32": "win_amd64", "darwin": "macosx_10_15_universal2", "linux": "manylinux2014_x86_64"}
 
 
@@ -47,16 +68,93 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--kritarc", type=Path, help="Krita's settings file (default: the user's, for this system)")
     group.add_argument("--krita-python", help="the Python Krita runs plugins with, to check pyzmq (default: "
                                               "python3 on Linux; Krita's bundled Python elsewhere)")
-    group.add_argument("--fetch-pyzmq", metavar="PYTHON_VERSION", nargs="?", const=BUNDLED_PYTHON, type=python_version,
-                       help="download pyzmq's wheel for Krita's bundled Python (default version "
-                            f"{BUNDLED_PYTHON}) with pip and unpack it next to the plugin")
+    group.add_argument("--krita-path", type=Path,
+                       help="Krita's installation (its folder, app bundle, executable or AppImage), where "
+                            "--fetch-pyzmq finds Krita's Python (default: krita on PATH and Flatpak's org.kde.krita "
+                            "on Linux, %%ProgramFiles%%\\Krita (x64) on Windows, /Applications/krita.app on macOS)")
+    group.add_argument("--fetch-pyzmq", metavar="PYTHON_VERSION", nargs="?", const=DETECT, type=python_version,
+                       help="download pyzmq's wheel for Krita's Python with pip and unpack it next to the plugin "
+                            "(default version: the one found in Krita's installation, see --krita-path)")
 
 
 def python_version(text: str) -> str:
-    """A ``MAJOR.MINOR`` Python version from the command line."""
-    if not re.fullmatch(r"3\.\d{1,2}", text):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a Python version such as {BUNDLED_PYTHON}")
+    """A ``MAJOR.MINOR`` Python version from the command line (or ``detect``)."""
+    if text != DETECT and not re.fullmatch(r"3\.\d{1,2}", text):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a Python version such as 3.13")
     return text
+
+
+def version_key(version: str) -> Tuple[int, ...]:
+    """``"3.10"`` -> ``(3, 10)``, so that 3.10 sorts after 3.9."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def krita_paths(platform: str, env: Mapping[str, str], home: Path, system_root: Path = Path("/")) -> List[Path]:
+    """Where Krita is installed by default on ``platform`` (system folders under ``system_root``), likeliest first."""
+    if platform == "win32":
+        return [Path(env.get("PROGRAMFILES", r"C:\Program Files")) / "Krita (x64)"]
+    if platform == "darwin":
+        return [system_root / "Applications" / "krita.app", home / "Applications" / "krita.app"]
+    on_path = shutil.which("krita", path=env.get("PATH", os.defpath))
+    flatpaks = [system_root / "var" / "lib" / "flatpak", home / ".local" / "share" / "flatpak"]
+    return ([Path(on_path)] if on_path else []) + [f.joinpath(*FLATPAK_KRITA) for f in flatpaks]
+
+
+def installation_root(executable: Path) -> Path:
+    """The installation a Krita executable belongs to: its app bundle, else the prefix above its ``bin``."""
+    bundle = next((p for p in executable.parents if p.suffix == ".app"), None)
+    if bundle is not None:
+        return bundle
+    return executable.parent.parent if executable.parent.name.lower() == "bin" else executable.parent
+
+
+def newest_python_named(texts: Iterable[str]) -> Optional[str]:
+    """The newest Python version named in ``texts`` (paths, a binary's strings), e.g. by ``libpython3.13.so``."""
+    versions = {"3." + next(g for g in m.groups() if g) for text in texts for m in PYTHON_NAME.finditer(text)}
+    return max(versions, key=version_key, default=None)
+
+
+def appimage_python(appimage: Path) -> Optional[str]:
+    """The Python an official Krita AppImage bundles, by the Krita version in its name (krita-5.2.9-x86_64.appimage)."""
+    match = re.match(r"krita[-_ ]?(\d+\.\d+)", appimage.name, re.IGNORECASE)
+    return BUNDLED_PYTHON.get(match.group(1)) if match else None
+
+
+def krita_python(path: Path) -> Optional[Tuple[str, str]]:
+    """The Python version the Krita installed at ``path`` runs plugins with, and where it was found; None if unknown.
+
+    First the libpython that Krita's Python plugin loader links (distributions' builds use the system's Python),
+    then the Python files an official build bundles; an AppImage by the Krita version in its name.
+    """
+    path = path.expanduser().resolve()
+    if path.is_file() and path.name.lower().endswith(".appimage"):
+        version = appimage_python(path)
+        return (version, f"Krita's AppImage {path} bundles it") if version else None
+    root = path if path.is_dir() else installation_root(path)
+    if not any((root / name).is_file() for name in KRITA_EXECUTABLES):
+        return None
+    for loader in sorted(p for pattern in PYKRITA for p in root.glob(pattern) if p.is_file()):
+        version = newest_python_named([loader.read_bytes().decode("latin-1")])
+        if version:
+            return version, f"found in {loader}"
+    bundled = [(newest_python_named([p.relative_to(root).as_posix()]), p)
+               for pattern in BUNDLED_PYTHON_FILES for p in root.glob(pattern)]
+    version, found = max(((v, p) for v, p in bundled if v), key=lambda vp: version_key(vp[0]), default=(None, None))
+    return (version, f"found in {found}") if version else None
+
+
+def wheel_python(requested: str, installations: Sequence[Path]) -> Tuple[str, str]:
+    """The Python to fetch pyzmq for and where it came from: as given, else found in the first of ``installations``."""
+    if requested != DETECT:
+        return requested, "given with --fetch-pyzmq"
+    for path in installations:
+        found = krita_python(path)
+        if found:
+            return found
+    looked = ", ".join(str(p) for p in installations) or "nowhere"
+    raise InstallError(f"cannot tell which Python Krita runs plugins with (looked in: {looked}): pass "
+                       "--fetch-pyzmq X.Y (Krita 5.2's own builds: 3.10; 5.3 and 6.0: 3.13) or --pyzmq-wheel FILE, "
+                       "or --krita-path with Krita's installation")
 
 
 def krita_locations(platform: str, env: Mapping[str, str], home: Path) -> Tuple[Path, Path]:
@@ -137,6 +235,10 @@ def fetch_pyzmq(python_version: str, platform: str, dest: Path) -> Path:
 
 def install(args: argparse.Namespace) -> List[str]:
     """Install the plugin; the lines to print, ending with what to do next."""
+    fetch = None
+    if args.fetch_pyzmq and args.pyzmq_wheel is None:
+        installations = [args.krita_path] if args.krita_path else krita_paths(sys.platform, os.environ, Path.home())
+        fetch = wheel_python(args.fetch_pyzmq, installations)
     default_data, default_rc = krita_locations(sys.platform, os.environ, Path.home())
     data_dir = args.krita_dir or default_data
     kritarc = args.kritarc or default_rc
@@ -147,7 +249,7 @@ def install(args: argparse.Namespace) -> List[str]:
     shutil.copy2(PLUGIN / f"{NAME}.desktop", pykrita / f"{NAME}.desktop")
     vendor_engine(dest, ENGINE_MODULES)
     lines = [f"Krita plugin installed in {dest}"]
-    lines += _pyzmq(args, dest)
+    lines += _pyzmq(args, dest, fetch)
 
     kritarc.parent.mkdir(parents=True, exist_ok=True)
     text = kritarc.read_text(encoding="utf-8") if kritarc.exists() else ""
@@ -170,22 +272,22 @@ def install(args: argparse.Namespace) -> List[str]:
     return lines
 
 
-def _pyzmq(args: argparse.Namespace, dest: Path) -> List[str]:
-    """Make pyzmq importable by Krita's Python: a given or downloaded wheel, or a check of the system's."""
+def _pyzmq(args: argparse.Namespace, dest: Path, fetch: Optional[Tuple[str, str]]) -> List[str]:
+    """Make pyzmq importable by Krita's Python: a given wheel, one fetched for ``fetch``'s version, or the system's."""
     wheel = args.pyzmq_wheel
-    if wheel is None and args.fetch_pyzmq:
-        with tempfile.TemporaryDirectory() as tmp:
-            fetched = fetch_pyzmq(args.fetch_pyzmq, sys.platform, Path(tmp))
-            unpack_wheel(fetched, dest / "vendor")
-            return [f"  pyzmq: {fetched.name} unpacked next to the plugin"]
     if wheel is not None:
         unpack_wheel(wheel, dest / "vendor")
         return [f"  pyzmq: {wheel.name} unpacked next to the plugin"]
+    if fetch is not None:
+        version, source = fetch
+        with tempfile.TemporaryDirectory() as tmp:
+            fetched = fetch_pyzmq(version, sys.platform, Path(tmp))
+            unpack_wheel(fetched, dest / "vendor")
+            return [f"  pyzmq: {fetched.name} for Python {version} ({source}) unpacked next to the plugin"]
     python = args.krita_python or (shutil.which("python3") if sys.platform.startswith("linux") else None)
     if python and can_import_zmq(python):
         return [f"  pyzmq: importable by {python}"]
     return [f"WARNING: Krita's Python ({python or 'bundled with Krita'}) cannot import pyzmq, so the plugin "
             "cannot reach the engine. With Krita from Debian/Ubuntu: `sudo apt install python3-zmq`; with "
-            f"Krita's own builds (Windows, macOS, AppImage): rerun with --fetch-pyzmq {BUNDLED_PYTHON} "
-            "(Krita 5.2 bundles Python 3.10) or --pyzmq-wheel FILE"]
-
+            "Krita's own builds (Windows, macOS, AppImage): rerun with --fetch-pyzmq (it finds the Python your "
+            "Krita bundles; --krita-path PATH when Krita is elsewhere) or --pyzmq-wheel FILE"]
