@@ -1,4 +1,4 @@
-"""Runs inside GIMP 3 (``gimp-console-3.0 --batch-interpreter=python-fu-eval``): drive plug-in-restyle.
+"""Runs inside GIMP 3 (``gimp-console-3.N --batch-interpreter=python-fu-eval``): drive plug-in-restyle.
 
 Reads the cases from ``/tmp/restyle/cases.json``; for each one builds an image from a photo, runs the
 procedure non-interactively like any script or plug-in would, and dumps what the test checks into
@@ -16,7 +16,7 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl, Gimp, Gio  # noqa: E402
 
 WORK = "/tmp/restyle"
-SETTINGS = "/root/.config/GIMP/3.0/plug-ins/restyle/engine.json"
+SETTINGS = os.path.join(Gimp.directory(), "plug-ins", "restyle", "engine.json")  # in this GIMP's user folder
 PRECISIONS = {"u16": Gimp.Precision.U16_NON_LINEAR, "float": Gimp.Precision.FLOAT_LINEAR}  # photos load as u8
 
 
@@ -106,7 +106,7 @@ def measure_case(case):
 def describe_procedure():
     """How the procedure is registered: menu, label, image types, arguments."""
     procedure = Gimp.get_pdb().lookup_procedure("plug-in-restyle")
-    return {"menu_paths": list(procedure.get_menu_paths()), "label": procedure.get_menu_label(),
+    return {"gimp": Gimp.version(), "menu_paths": list(procedure.get_menu_paths()), "label": procedure.get_menu_label(),
             "image_types": procedure.get_image_types(),
             "arguments": [spec.get_name() for spec in procedure.get_arguments()]}
 

@@ -1,4 +1,4 @@
-"""Runs inside GIMP 3 with its windows (``gimp-3.0`` under Xvfb, ``--batch-interpreter=python-fu-eval``).
+"""Runs inside GIMP 3 with its windows (``gimp-3.N`` under Xvfb, ``--batch-interpreter=python-fu-eval``).
 
 Reads ``/tmp/restyle/gui.json`` ({"photo", "style"}); shows a photo with an elliptic selection, runs
 plug-in-restyle, undoes it with Ctrl+Z in the image window, screenshots the Filters menu, and opens the

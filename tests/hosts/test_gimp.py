@@ -1,6 +1,6 @@
-"""The GIMP 3 plug-in inside real GIMP 3 (Debian 13 root) against a real engine running outside the root.
+"""The GIMP 3 plug-in inside real GIMP 3.0 (Debian 13 root) and 3.2 (sid root) against a real engine outside.
 
-Three GIMP runs share one root and one engine: a console run drives plug-in-restyle through the PDB for
+For each GIMP version, three GIMP runs share one root and one engine: a console run drives plug-in-restyle through the PDB for
 every case (8-bit, 16-bit with alpha and offset, float, no selection, grayscale, indexed, engine
 missing, engine started by the plug-in through a start command that runs this machine's engine from
 inside the root); a second console run is killed mid-job the way GIMP cancels a plug-in; a GUI run under Xvfb
@@ -29,6 +29,7 @@ import pytest
 from engine.client import EngineClient, EngineNotRunning, Image
 
 from . import rootfs
+from .versions import GIMPS, Gimp
 
 pytestmark = [pytest.mark.hosts, pytest.mark.slow]
 
@@ -37,10 +38,6 @@ HERE = Path(__file__).resolve().parent
 PHOTO = REPO / "engine" / "data" / "astronaut.jpg"
 STYLE = next(p for p in (Path("/work/shared/bench/style/la_muse.jpg"), PHOTO) if p.exists())
 WORK = "/tmp/restyle"
-GIMPRC = '(show-welcome-dialog no)\n(config-version "3.0.4")\n'
-CONSOLE = ["gimp-console-3.0", "-i", "--batch-interpreter=python-fu-eval"]
-GUI = ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "gimp-3.0", "--no-splash",
-       "--batch-interpreter=python-fu-eval"]
 DTYPES = {"u8": np.uint8, "u16": np.uint16, "float": np.float32}
 MACHINE = "/host"  # this machine's filesystem inside the root: the autostart command runs the engine from it
 
@@ -102,22 +99,33 @@ def engine(tmp_path_factory) -> Iterator[Engine]:
             process.kill()
 
 
+@pytest.fixture(scope="module", params=GIMPS, ids=[g.id for g in GIMPS])
+def gimp_version(request: pytest.FixtureRequest) -> Gimp:
+    """Each GIMP version of the matrix in turn (every test of this module runs on one, then on the next)."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def gimp(host_base: Path, engine: Engine) -> Iterator[rootfs.HostRoot]:
-    """One overlay on the root with the plug-in installed by `install.py --gimp`, pointed at the engine."""
+def gimp(host_roots, gimp_version: Gimp, engine: Engine) -> Iterator[rootfs.HostRoot]:
+    """One overlay on the version's root with the plug-in installed by `install.py --gimp`, pointed at the engine.
+
+    GIMP never ran in the root, so no user folder exists yet: the installer must choose the folder of the
+    GIMP it finds installed (gimp-3.0 or gimp-3.2).
+    """
+    base = host_roots(gimp_version.recipe)
     with contextlib.ExitStack() as stack:
         try:
-            host = stack.enter_context(rootfs.session(host_base))
+            host = stack.enter_context(rootfs.session(base))
         except rootfs.HostsUnavailable as e:
             pytest.skip(f"cannot enter the root: {e}")
         for part in ("install", "plugins", "engine"):
             host.copy_in(REPO / part, f"/src/{part}")
         installed = host.run(["python3", "/src/install/install.py", "--gimp", "--endpoint", engine.endpoint,
                               "--engine", "none"], timeout_s=120)
-        assert "GIMP plug-in installed in /root/.config/GIMP/3.0/plug-ins/restyle" in installed.stdout, \
-            installed.stdout
+        folder = f"{gimp_version.config_dir}/plug-ins/restyle"
+        assert f"GIMP {gimp_version.version} plug-in installed in {folder}" in installed.stdout, installed.stdout
         assert "pyzmq: importable by /usr/bin/python3" in installed.stdout, installed.stdout
-        host.write_text("/root/.config/GIMP/3.0/gimprc", GIMPRC)
+        host.write_text(f"{gimp_version.config_dir}/gimprc", gimp_version.gimprc)
         host.mount_machine(MACHINE)
         host.copy_in(PHOTO, f"{WORK}/photo.jpg")
         host.copy_in(STYLE, f"{WORK}/style.jpg")
@@ -157,6 +165,8 @@ def _cases(engine: Engine, autostart: dict) -> List[dict]:
          "options": {"style": preset}},
         {"name": "indexed", "photo": photo, "size": [64, 48], "precision": "u8", "mode": "indexed",
          "options": {"style": preset}},
+        {"name": "no_style", "photo": photo, "size": [64, 48], "precision": "u8", "mode": "rgb",
+         "options": {"style": " ; "}},
         {"name": "missing", "photo": photo, "size": [64, 48], "precision": "u8", "mode": "rgb",
          "options": {"style": preset}, "settings": {"endpoint": f"tcp://127.0.0.1:{_free_port()}"}},
         {"name": "autostart", "photo": photo, "size": [96, 64], "precision": "u8", "mode": "rgb",
@@ -184,13 +194,13 @@ class Outcome:
 
 
 @pytest.fixture(scope="module")
-def outcomes(gimp: rootfs.HostRoot, engine: Engine, tmp_path_factory) -> Dict[str, Outcome]:
+def outcomes(gimp: rootfs.HostRoot, gimp_version: Gimp, engine: Engine, tmp_path_factory) -> Dict[str, Outcome]:
     """Every case of one console GIMP run."""
     started = tmp_path_factory.mktemp("autostarted")
     autostart = _autostart_settings(f"tcp://127.0.0.1:{_free_port()}", started)
     cases = _cases(engine, autostart)
     gimp.write_text(f"{WORK}/cases.json", json.dumps(cases))
-    run = _batch(gimp, CONSOLE, "gimp_cases.py", timeout_s=600)
+    run = _batch(gimp, gimp_version.console, "gimp_cases.py", timeout_s=600)
     folder = tmp_path_factory.mktemp("gimp")
     out = gimp.inside(f"{WORK}/out")
     assert (out / "procedure.json").exists(), run.stdout[-3000:]
@@ -206,8 +216,9 @@ def outcomes(gimp: rootfs.HostRoot, engine: Engine, tmp_path_factory) -> Dict[st
     return results
 
 
-def test_procedure_is_under_filters_with_an_argument_for_every_option(outcomes):
+def test_procedure_is_under_filters_with_an_argument_for_every_option(outcomes, gimp_version):
     procedure = outcomes["procedure"]
+    assert procedure["gimp"].startswith(gimp_version.release)
     assert procedure["menu_paths"] == ["<Image>/Filters"]
     assert procedure["label"] == "Style _Transfer…"
     assert procedure["image_types"] == "RGB*"
@@ -346,6 +357,13 @@ def test_grayscale_and_indexed_images_get_a_message_saying_how_to_convert(outcom
     assert len(report["layers"]) == 1
 
 
+def test_no_style_gets_a_message_naming_the_engines_first_preset(outcomes, engine):
+    report = outcomes["no_style"].report
+    assert report["status"] == "execution-error"
+    assert f"choose a style: a preset name such as '{engine.presets[0]}'" in report["message"]
+    assert len(report["layers"]) == 1
+
+
 def test_missing_engine_gets_a_message_saying_what_to_do(outcomes):
     report = outcomes["missing"].report
     assert report["status"] == "execution-error"
@@ -374,7 +392,7 @@ def _plugin_pids(host: rootfs.HostRoot) -> List[int]:
     return pids
 
 
-def test_cancel_kills_the_plugin_and_the_engine_drops_its_job(gimp, engine, tmp_path):
+def test_cancel_kills_the_plugin_and_the_engine_drops_its_job(gimp, gimp_version, engine, tmp_path):
     """GIMP cancels a plug-in by killing it; the engine must then drop the job, and the image stay as it was."""
     case = {"name": "cancel", "photo": f"{WORK}/photo.jpg", "size": [480, 320], "precision": "u8", "mode": "rgb",
             "options": {"style": f"{WORK}/style.jpg", "method": "optimize"}}
@@ -393,7 +411,7 @@ def test_cancel_kills_the_plugin_and_the_engine_drops_its_job(gimp, engine, tmp_
 
     watcher = threading.Thread(target=kill_when_running)
     watcher.start()
-    run = _batch(gimp, CONSOLE, "gimp_cases.py", timeout_s=400)
+    run = _batch(gimp, gimp_version.console, "gimp_cases.py", timeout_s=400)
     watcher.join()
     assert killed, f"the job never ran on the engine: {run.stdout[-2000:]}"
     report = json.loads(gimp.inside(f"{WORK}/out/cancel.json").read_text())
@@ -407,9 +425,9 @@ def test_cancel_kills_the_plugin_and_the_engine_drops_its_job(gimp, engine, tmp_
     assert "cancelled its 1 job" in engine.log.read_text()[len(log_before):]
 
 
-def test_undo_and_dialog_in_the_gimp_window(gimp, engine):
+def test_undo_and_dialog_in_the_gimp_window(gimp, gimp_version, engine):
     gimp.write_text(f"{WORK}/gui.json", json.dumps({"photo": f"{WORK}/photo.jpg", "style": engine.presets[0]}))
-    run = _batch(gimp, GUI, "gimp_gui.py", timeout_s=180)
+    run = _batch(gimp, gimp_version.gui, "gimp_gui.py", timeout_s=180)
     out = gimp.inside(f"{WORK}/out")
     assert (out / "gui.json").exists(), run.stdout[-3000:]
     report = json.loads((out / "gui.json").read_text())
@@ -423,6 +441,6 @@ def test_undo_and_dialog_in_the_gimp_window(gimp, engine):
     for shot in ("gimp_menu.png", "gimp_dialog.png"):
         assert (out / shot).stat().st_size > 10_000, f"{shot} is missing or blank"
     target = os.environ.get("RESTYLE_SCREENSHOTS_DIR")
-    if target:
+    if target and gimp_version == GIMPS[-1]:
         for shot in ("gimp_menu.png", "gimp_dialog.png"):
             shutil.copy(out / shot, Path(target) / shot)

@@ -227,6 +227,17 @@ def test_selection_is_stylized_into_a_new_layer_by_an_engine_the_plugin_starts(f
             shutil.copyfile(host.inside(f"/tmp/{name}"), REPO / "docs" / name)
 
 
+def test_fetch_pyzmq_finds_the_python_this_krita_runs_plugins_with(host_roots, krita) -> None:
+    """``install.py --krita --fetch-pyzmq`` reads the Python from Krita's installation; the scenarios check
+    that ``krita.python`` is what this Krita really runs."""
+    sys.path.insert(0, str(REPO / "install"))
+    import krita_install
+
+    usr = host_roots(krita.recipe) / "usr"
+    version, source = krita_install.krita_python(usr)
+    assert version == krita.python and source.endswith("kritaplugins/kritapykrita.so"), (version, source)
+
+
 def test_bad_cases_give_clear_messages_and_change_nothing(fresh_host, krita) -> None:
     scenario = {"name": "bad_cases", "missing_command": ["/opt/nowhere/bin/restyle", "serve"],
                 "start_command": [START_STUB, "serve"], "timeout_s": 5.0}
