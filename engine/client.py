@@ -208,8 +208,8 @@ class EngineClient:
         region with its own styles (the last three default to ``options``).
         """
         fields, inline = _stylize_message(content, styles, mask, options, regions)
-        if regions is not None:
-            self._require_feature("regions")
+        for feature in _features_needed(fields):
+            self._require_feature(feature)
         frames = self._shared_frames(content, inline)
         try:
             return self._run_job(content, fields, frames, on_progress, cancel)
@@ -505,6 +505,17 @@ def _stylize_message(content: Image, styles: Union[dict, Sequence[dict], None], 
         entries.append(entry)
     fields["regions"] = entries
     return fields, frames
+
+
+def _features_needed(fields: dict) -> List[str]:
+    """The pong ``features`` a request needs: an engine without them would refuse or ignore those fields."""
+    options = fields["options"]
+    needed = ["regions"] if "regions" in fields else []
+    if "detail" in options:
+        needed.append("detail")
+    if options.get("style_scale") == "auto" or "canvas_size" in options:
+        needed.append("style_scale_auto")
+    return needed
 
 
 def _mask_frame(mask: Image, content: Image, name: str) -> Frame:

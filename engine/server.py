@@ -39,13 +39,14 @@ from .protocol import (
     serialize,
 )
 from .shm import MappingCache
+from .style_scale import AUTO_REFERENCE_SIDE, STYLE_SCALE_RANGE
 from .stylize_request import Limits, array_frame, parse_stylize, result_frame, stylizer_call
 
 log = logging.getLogger("restyle.server")
 
 METHODS = ("arbitrary", "preset", "optimize")
 DEFAULT_CONTEXT_MARGIN = 64
-FEATURES = ("regions",)  # additions to protocol v1 this engine understands (listed in pong)
+FEATURES = ("regions", "detail", "style_scale_auto")  # additions to protocol v1 this engine understands (in pong)
 PREVIEW_INTERVAL_S = 1.0
 MAX_STYLES_WAITING = 16
 POLL_MS = 100
@@ -437,6 +438,7 @@ def _engine_info(stylizer: Any) -> Dict[str, Any]:
             log.warning("method %s is unavailable: %s", method, e)
     return {"engine_version": __version__, "pid": os.getpid(), "device": str(stylizer.device),
             "context_margin": margins.get("arbitrary", DEFAULT_CONTEXT_MARGIN), "context_margins": margins,
+            "style_scale_range": list(STYLE_SCALE_RANGE), "style_scale_auto_side": AUTO_REFERENCE_SIDE,
             "features": list(FEATURES)}
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from .errors import BadInput, TooLarge
 from .preset_names import PRESET_NAMES
+from .style_scale import DETAIL_RANGE, StyleScale, auto_style_scale, is_auto
 from .protocol import (
     ITEMSIZE,
     MAX_NAME_CHARS,
@@ -25,7 +26,10 @@ MAX_REGIONS = 16
 MAX_OPTIONS = 32
 MAX_OPTION_CHARS = 256
 PRESERVE_COLORS = (False, True, "luminance", "histogram")
-SHARED_OPTIONS = ("method", "strength", "preserve_colors", "style_scale", "feather", "invert_mask")
+SHARED_OPTIONS = ("method", "strength", "preserve_colors", "style_scale", "detail", "canvas_size", "feather",
+                  "invert_mask")
+STYLE_SCALE_LIMITS = (1 / 16, 16.0)  # what the wire takes; the Stylizer checks its own, narrower range
+MAX_CANVAS_SIDE = 1 << 20
 MASK_DTYPES = ("uint8", "float32")
 EXAMPLE_STYLE = f'{{"preset": "{PRESET_NAMES[0]}", "weight": 1.0}}'  # a real preset: the first the engine lists
 
@@ -65,13 +69,15 @@ class StylizeRequest:
     method: Optional[str]  # None: the engine picks (preset for presets, arbitrary for style images)
     strength: float
     preserve_colors: Union[bool, str]
-    style_scale: float
+    style_scale: StyleScale  # a number, or "auto"
     feather: float
     invert_mask: bool
     options: Dict[str, Any]
     mask: Optional[Frame] = None
     output: Optional[Frame] = None  # a shared-memory frame the result is written into
     regions: Tuple[RegionRequest, ...] = ()  # when given, styles/weights/mask are empty
+    detail: float = 1.0
+    canvas_size: Optional[Tuple[int, int]] = None  # the picture the content was cut from (for "auto")
 
     @property
     def nbytes(self) -> int:
@@ -131,12 +137,37 @@ def parse_stylize(message: Message, limits: Limits) -> StylizeRequest:
         method=field_str(options, "method") if "method" in options else None,
         strength=strength,
         preserve_colors=preserve,
-        style_scale=field_number(options, "style_scale", 1.0, 1 / 16, 16.0),
+        style_scale=_style_scale(options),
         feather=feather,
         invert_mask=invert_mask,
         options=_method_options({k: v for k, v in options.items() if k not in SHARED_OPTIONS}),
         regions=regions,
+        detail=field_number(options, "detail", 1.0, *DETAIL_RANGE),
+        canvas_size=_canvas_size(options),
     )
+
+
+def _style_scale(options: Dict[str, Any]) -> StyleScale:
+    """``style_scale``: "auto", or a number the wire takes."""
+    value = options.get("style_scale")
+    if is_auto(value):
+        return value
+    if isinstance(value, str):
+        raise ProtocolError(f"'style_scale' must be a number or \"auto\", not {value[:MAX_NAME_CHARS]!r}",
+                            'send a number such as 2, or "auto"', code="bad_input")
+    return field_number(options, "style_scale", 1.0, *STYLE_SCALE_LIMITS)
+
+
+def _canvas_size(options: Dict[str, Any]) -> Optional[Tuple[int, int]]:
+    """``canvas_size``: [width, height] of the picture the content was cut from, or None."""
+    if "canvas_size" not in options:
+        return None
+    value = options["canvas_size"]
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_CANVAS_SIDE for v in value)):
+        raise ProtocolError(f"'canvas_size' must be [width, height], two integers from 1 to {MAX_CANVAS_SIDE}",
+                            "send the size of the whole picture, e.g. [4000, 3000]", code="bad_input")
+    return value[0], value[1]
 
 
 def _regions(entries: Any, frames: Dict[str, Frame], content: Frame, limits: Limits,
@@ -272,7 +303,8 @@ def stylizer_call(request: StylizeRequest) -> Tuple[np.ndarray, Dict[str, Any]]:
         method=request.method,
         strength=request.strength,
         preserve_colors=request.preserve_colors,
-        style_scale=request.style_scale,
+        style_scale=_resolved_style_scale(request),
+        detail=request.detail,
         mask=None if request.mask is None else _mask(request.mask),
         feather=request.feather,
         invert_mask=request.invert_mask,
@@ -282,8 +314,16 @@ def stylizer_call(request: StylizeRequest) -> Tuple[np.ndarray, Dict[str, Any]]:
 
 def _shared_kwargs(request: StylizeRequest) -> Dict[str, Any]:
     """The keyword arguments that apply to every region."""
-    return dict(method=request.method, preserve_colors=request.preserve_colors, style_scale=request.style_scale,
-                options=dict(request.options))
+    return dict(method=request.method, preserve_colors=request.preserve_colors,
+                style_scale=_resolved_style_scale(request), detail=request.detail, options=dict(request.options))
+
+
+def _resolved_style_scale(request: StylizeRequest) -> float:
+    """The request's style scale as a number: "auto" is worked out for the canvas (default: the content)."""
+    if not is_auto(request.style_scale):
+        return float(request.style_scale)
+    height, width = request.content.shape[:2]
+    return auto_style_scale(*(request.canvas_size or (width, height)))
 
 
 def _region(region: RegionRequest) -> Any:

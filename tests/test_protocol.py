@@ -191,6 +191,20 @@ def test_defaults_fill_in_missing_options():
     _, kwargs = stylizer_call(parse_stylize(stylize_message(), LIMITS))
     assert kwargs["method"] is None and kwargs["strength"] == 1.0 and kwargs["mask"] is None  # the engine picks
     assert kwargs["preserve_colors"] is False and kwargs["style_scale"] == 1.0 and kwargs["weights"] == [1.0]
+    assert kwargs["detail"] == 1.0
+
+
+@pytest.mark.parametrize("options, style_scale", [
+    ({"style_scale": "auto", "canvas_size": [4096, 2048]}, 4.0),  # a crop of a 4096 x 2048 picture
+    ({"style_scale": "auto"}, 0.25),  # the content itself (6 x 4) is the picture
+    ({"style_scale": 3, "canvas_size": [4096, 2048]}, 3.0),  # a number stays what it is
+])
+def test_auto_style_scale_is_worked_out_for_the_canvas_and_detail_passes_through(options, style_scale):
+    content = [array_frame("content", np.zeros((4, 6, 3), np.uint8))]
+    for fields in ({"styles": [{"preset": "wave"}]}, {"regions": [{"styles": [{"preset": "wave"}]}]}):
+        header = dict(fields, options=dict(options, detail=0.25))
+        _, kwargs = stylizer_call(parse_stylize(deserialize(serialize("stylize", "j", header, content), CLIENT_TYPES), LIMITS))
+        assert (kwargs["style_scale"], kwargs["detail"]) == (style_scale, 0.25)
 
 
 @pytest.mark.parametrize("fields", [
@@ -208,6 +222,19 @@ def test_defaults_fill_in_missing_options():
     {"options": {"strength": "high"}},
     {"options": {"style_scale": 0}},
     {"options": {"style_scale": 1e300}},
+    {"options": {"style_scale": "big"}},
+    {"options": {"style_scale": "AUTO"}},
+    {"options": {"style_scale": None}},
+    {"options": {"detail": 1.5}},
+    {"options": {"detail": -0.1}},
+    {"options": {"detail": "sharp"}},
+    {"options": {"detail": True}},
+    {"options": {"style_scale": "auto", "canvas_size": [0, 5]}},
+    {"options": {"canvas_size": [4000]}},
+    {"options": {"canvas_size": "4000x3000"}},
+    {"options": {"canvas_size": [1.5, 2]}},
+    {"options": {"canvas_size": [True, 2]}},
+    {"options": {"canvas_size": [4000, 1 << 21]}},
     {"options": {"feather": -1}},
     {"options": {"feather": 1e9}},
     {"options": {"invert_mask": 1}},

@@ -64,6 +64,8 @@ def test_ping_answers_pong_with_what_plugins_need(raw):
     assert pong.header["context_margins"] == MARGINS
     assert pong.header["queue"] == 0 and pong.header["max_pixels"] == Limits().max_pixels
     assert pong.header["max_side"] == Limits().max_side and pong.header["curve"] is False
+    assert {"regions", "detail", "style_scale_auto"} <= set(pong.header["features"])
+    assert pong.header["style_scale_range"] == [0.25, 8.0] and pong.header["style_scale_auto_side"] == 1024
 
 
 def test_styles_lists_presets_with_thumbnails(raw):

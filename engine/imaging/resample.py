@@ -18,12 +18,20 @@ def to_array(x: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(x[0].permute(1, 2, 0).float().cpu().numpy())
 
 
-def resize_tensor(x: torch.Tensor, extent: Extent) -> torch.Tensor:
-    """Bicubic resize of an N x C x H x W tensor to ``extent`` (antialiased when shrinking), clamped to 0..1."""
+def resize_tensor(x: torch.Tensor, extent: Extent, mode: str = "bicubic") -> torch.Tensor:
+    """Resize an N x C x H x W tensor to ``extent``, clamped to 0..1.
+
+    ``mode``: "bicubic" (antialiased when shrinking), "bilinear" (about 3x faster when enlarging) or
+    "area" (the mean of each output pixel's footprint: the fastest way to shrink).
+    """
     if (x.shape[-1], x.shape[-2]) == (extent.width, extent.height):
         return x
     shrinking = extent.width < x.shape[-1] or extent.height < x.shape[-2]
-    y = F.interpolate(x, size=(extent.height, extent.width), mode="bicubic", align_corners=False, antialias=shrinking)
+    size = (extent.height, extent.width)
+    if mode == "area":
+        y = F.interpolate(x, size=size, mode="area")
+    else:
+        y = F.interpolate(x, size=size, mode=mode, align_corners=False, antialias=shrinking)
     return y.clamp_(0.0, 1.0)
 
 

@@ -45,6 +45,7 @@ class MethodSettings:
     """Options shared by every method."""
 
     style_scale: float = 1.0
+    detail: float = 1.0  # above style scale 1: 0 keeps the upscaled result (soft), 1 adds a full-resolution pass
     device: str = "cpu"
     tile_size: Optional[int] = None  # None: the method decides from its memory budget
     seed: int = 0

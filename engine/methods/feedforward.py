@@ -7,6 +7,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..geometry import Extent
 from ..nets import load_arbitrary, load_presets, load_style_predictor
@@ -52,19 +53,51 @@ class FeedForwardMethod:
     ) -> list[np.ndarray]:
         """Stylized pixels of each region's context box (see :class:`engine.methods.base.Method`)."""
         working = [self._working_extent(r.context.extent, settings.style_scale) for r in regions]
-        meter = ProgressMeter(sum(steps_for(e, self.tiling) for e in working), "stylize", progress, cancel)
+        full_passes = [settings.detail > 0 and e.pixels < r.context.extent.pixels for r, e in zip(regions, working)]
+        steps = sum(steps_for(e, self.tiling) + (steps_for(r.context.extent, self.tiling) if full else 0)
+                    for r, e, full in zip(regions, working, full_passes))
+        meter = ProgressMeter(steps, "stylize", progress, cancel)
         results = []
-        for region, extent in zip(regions, working):
+        for region, extent, full_pass in zip(regions, working, full_passes):
             rows, cols = region.context.slices
             crop = to_tensor(rgb[rows, cols]).to(self.device)
             with torch.inference_mode():
                 cond = self.conditioning(region, crop)
                 x = resize_tensor(crop, extent)
                 y = run_transformer(self.transformer, cond, self.plan, x, self.tiling, meter)
-                y = resize_tensor(y, region.context.extent)
+                if full_pass:
+                    y = self.sharpen(y, region.context.extent, cond, settings.detail, meter)
+                else:
+                    y = resize_tensor(y, region.context.extent)
                 y = self.apply_strength(y, crop, region.strength)
             results.append(to_array(y))
         return results
+
+    def sharpen(
+        self,
+        coarse: torch.Tensor,
+        extent: Extent,
+        cond: Conditioning,
+        detail: float,
+        meter: Optional[ProgressMeter] = None,
+    ) -> torch.Tensor:
+        """The result of a large style scale (``coarse``, at the working size) at ``extent``, with crisp edges.
+
+        The net restyles its own upscaled output once more at full resolution. Of that pass only the
+        frequencies finer than the working size are kept, ``detail`` times (0..1); the coarser ones,
+        which carry the big strokes, their colours and their places, stay those of ``coarse``:
+        ``out = up(coarse) + detail * (fine - up(down(fine)))``, computed in place of the pass's output
+        as ``detail * fine + up(coarse - detail * down(fine))``: one full-size image less, and the
+        pass's memory layout, which the caller reads without a copy.
+        """
+        fine = run_transformer(self.transformer, cond, self.plan, resize_tensor(coarse, extent, mode="bilinear"),
+                               self.tiling, meter)
+        working = Extent(coarse.shape[-1], coarse.shape[-2])
+        base = coarse - detail * resize_tensor(fine, working, mode="area")
+        upscaled = F.interpolate(base, size=(extent.height, extent.width), mode="bilinear", align_corners=False)
+        if detail < 1.0:
+            fine.mul_(detail)
+        return fine.add_(upscaled).clamp_(0.0, 1.0)
 
     @staticmethod
     def _working_extent(extent: Extent, style_scale: float) -> Extent:

@@ -84,7 +84,10 @@ class OptimizeMethod:
             from .feedforward import ArbitraryMethod
 
             self.fast = ArbitraryMethod(self.device)
-        fast_settings = dataclasses.replace(settings, extra=None)
+        # The upscaled coarse result, without the full-resolution pass: the optimizer measures the style at
+        # the style scale, and from the sharpened start its loss stays higher (12 iterations at 384²,
+        # scale 2: 0.124 against 0.087 from the upscaled one; scale 4: 0.129 against 0.084).
+        fast_settings = dataclasses.replace(settings, extra=None, detail=0.0)
         pieces = self.fast.render(rgb, regions, fast_settings, None, cancel)
         return paste_regions(start, regions, pieces, box)
 
