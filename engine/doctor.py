@@ -1,9 +1,17 @@
 """``restyle doctor``: checks of the installation, each with what to do when it fails."""
 from __future__ import annotations
 
+import os
 import platform
+import shutil
+import sys
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from .plugins_found import InstalledPlugin, installed_plugins
+
+PING_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -79,10 +87,56 @@ CHECKS: list[tuple[str, Callable[[], str], str]] = [
 
 
 def run_checks() -> Iterator[Check]:
-    """Run every check in order; a failing one reports its error and the fix."""
+    """Run every check in order, then one per installed plugin; a failing one reports its error and the fix."""
     for name, check, fix in CHECKS:
         try:
             yield Check(name, True, check())
         except Exception as exc:  # report, don't crash: that is the point of doctor
-            detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-            yield Check(name, False, f"{detail}" + (f" -> {fix}" if fix else ""))
+            yield Check(name, False, _reason(exc) + (f" -> {fix}" if fix else ""))
+    yield from plugin_checks(installed_plugins(sys.platform, os.environ, Path.home()), _ping)
+
+
+def plugin_checks(plugins: Sequence[InstalledPlugin], ping: Callable[[InstalledPlugin], dict]) -> Iterator[Check]:
+    """One check per installed plugin: can it reach the engine (``ping`` answers, or it can start one)?"""
+    if not plugins:
+        yield Check("plugins", True, "no Krita or GIMP plugin installed for this user "
+                                     "(python3 install/install.py --krita or --gimp installs them)")
+    for plugin in plugins:
+        yield plugin_check(plugin, ping)
+
+
+def plugin_check(plugin: InstalledPlugin, ping: Callable[[InstalledPlugin], dict]) -> Check:
+    """Whether ``plugin`` reaches the engine: one answers where it looks, or its start command exists."""
+    name = f"{plugin.label} plugin"
+    reinstall = f"python3 install/install.py --{plugin.editor.lower()}"
+    if plugin.settings_problem:
+        return Check(name, False, f"{plugin.folder}: {plugin.settings_problem} -> run {reinstall} again")
+    where = f"at {plugin.endpoint}" if plugin.endpoint else "(found through its discovery file)"
+    try:
+        pong = ping(plugin)
+    except Exception as exc:  # anything that stops a ping means the plugin cannot reach the engine now
+        reason = _reason(exc)
+    else:
+        return Check(name, True, f"{plugin.folder}: engine {pong.get('engine_version')} answers {where}")
+    command = plugin.start_command
+    if command and shutil.which(command[0]):
+        return Check(name, True, f"{plugin.folder}: {reason}; the plugin starts one with `{' '.join(command)}`")
+    missing = f"its engine command {command[0]} does not exist" if command else "it has no command to start one"
+    return Check(name, False, f"{plugin.folder}: {reason}, and {missing} "
+                              f"-> run `restyle serve`, or {reinstall} --engine PATH_OF_restyle")
+
+
+def _ping(plugin: InstalledPlugin) -> dict:
+    """The pong of the engine ``plugin`` talks to (its endpoint, else the discovery file)."""
+    from .client import EngineClient
+
+    client = EngineClient(endpoint=plugin.endpoint, server_public_key=plugin.server_public_key)
+    try:
+        return client.ping(timeout_s=PING_S)
+    finally:
+        client.close()
+
+
+def _reason(exc: Exception) -> str:
+    """An exception's message, for one line of the report."""
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__

@@ -80,11 +80,10 @@ class RemoteStylizer:
     def __exit__(self, *exc: object) -> None:
         self.client.close()
 
-    def __call__(self, content: str) -> tuple[np.ndarray, str]:
-        """Stylize the file ``content``; returns the pixels and the engine's device."""
+    def __call__(self, pixels: np.ndarray) -> tuple[np.ndarray, str]:
+        """Stylize ``pixels`` (as :func:`engine.imaging.io.read_image` gives them); the result and the engine's device."""
         from .client import EngineError, JobCancelled
 
-        pixels = read_image(content)
         try:
             if self.device is None:
                 self.device = str(self.client.ping().get("device", "engine"))
