@@ -45,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
     run.add_argument("--preserve-colors", nargs="?", const="luminance", default="off",
                      choices=["off", "luminance", "histogram"], help="keep the content's colours (default luminance)")
-    run.add_argument("--style-scale", type=float, default=1.0, help="stroke size: >1 bigger, <1 finer (0.25..4)")
+    run.add_argument("--style-scale", type=_style_scale, default=1.0, metavar="SCALE|auto",
+                     help="stroke size: >1 bigger, <1 finer (0.25..8); auto: the strokes of a 1024 px picture "
+                          "at any size (default 1)")
+    run.add_argument("--detail", type=float, metavar="0..1",
+                     help="above style scale 1: how sharp the big strokes' edges are, 0 (soft, faster) to 1 (default)")
     run.add_argument("--mask", help="stylize only where this mask is white (grayscale image, or its alpha)")
     run.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the mask edge by PX pixels")
     run.add_argument("--invert-mask", action="store_true", help="stylize where the mask is black")
@@ -60,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="random seed (optimize method)")
     run.add_argument("--engine", metavar="ENDPOINT", help="run on a running engine (`restyle serve`), e.g. tcp://127.0.0.1:5555")
     _add_output_args(run)
+    run.add_argument("--strip-metadata", action="store_true",
+                     help="write no EXIF, XMP or resolution (the colour profile stays: without it colours change)")
     run.set_defaults(handler=cmd_stylize)
 
     styles = commands.add_parser("styles", help="list the built-in preset styles")
@@ -105,6 +111,16 @@ def _float_list(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
 
 
+def _style_scale(text: str):
+    """``--style-scale``: "auto" or a number."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
+
+
 def _options(pairs: Sequence[str]) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for pair in pairs:
@@ -148,14 +164,14 @@ class ProgressBar:
 
 def cmd_stylize(args: argparse.Namespace) -> int:
     """``restyle stylize``: one image, or several with the same settings (the nets stay loaded)."""
+    from .imaging.photo import read_photo
+    from .output_check import check_outputs, make_folders
+
     region_args = [_region_arg(values) for values in args.region]
     _check_style_arguments(args, bool(region_args))
     styles = args.style or [style for _, style, _ in region_args]
     jobs = output_paths(args.content, args.output, styles)
-    existing = [str(out) for _, out in jobs if Path(out).exists()]
-    if existing and not args.overwrite:
-        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-        raise CliError(f"{existing[0]} already exists{more}", "choose another name with -o or pass --overwrite")
+    check_outputs([out for _, out in jobs], args.overwrite)
     request = _stylize_request(args, region_args)
     failed = 0
     with contextlib.ExitStack() as stack:
@@ -165,13 +181,13 @@ def cmd_stylize(args: argparse.Namespace) -> int:
             run = stack.enter_context(RemoteStylizer(args.engine, args.style, request))
         else:
             run = _local_runner(args, request)
-        for folder in {Path(out).parent for _, out in jobs}:
-            folder.mkdir(parents=True, exist_ok=True)
+        make_folders([out for _, out in jobs])
         for content, output in jobs:
             started = time.perf_counter()
             try:
-                result, device = run(content)
-                _write_result(args, content, output, result, started, device)
+                photo = read_photo(content)
+                result, device = run(photo.working)
+                _write_result(args, content, output, result, started, device, photo)
             except RestyleError as exc:
                 if len(jobs) == 1:
                     raise
@@ -192,6 +208,8 @@ def _stylize_request(args: argparse.Namespace, region_args: Sequence[tuple[str, 
         style_scale=args.style_scale, mask=_read_mask(args.mask) if args.mask else None, feather=args.feather,
         invert_mask=args.invert_mask, options=options or None,
     )
+    if args.detail is not None:  # left out, the engine's default; an older engine is not asked for it
+        request["detail"] = args.detail
     if not region_args:
         return request
     from .stylizer import Region
@@ -219,16 +237,15 @@ def output_paths(contents: Sequence[str], output: Optional[str], styles: Sequenc
     return pairs
 
 
-def _local_runner(args: argparse.Namespace, request: dict[str, Any]) -> Callable[[str], tuple[Any, str]]:
-    from .imaging.io import read_image
+def _local_runner(args: argparse.Namespace, request: dict[str, Any]) -> Callable[[Any], tuple[Any, str]]:
     from .stylizer import Stylizer
 
     stylizer = Stylizer(device=args.device, threads=args.threads)
 
-    def run(content: str) -> tuple[Any, str]:
+    def run(pixels: Any) -> tuple[Any, str]:
         bar = ProgressBar(not (args.quiet or args.json))
         try:
-            return stylizer.stylize(read_image(content), args.style, seed=args.seed, progress=bar, **request), str(stylizer.device)
+            return stylizer.stylize(pixels, args.style, seed=args.seed, progress=bar, **request), str(stylizer.device)
         finally:
             bar.close()
 
@@ -268,10 +285,12 @@ def _read_mask(path: str):
     return pixels
 
 
-def _write_result(args: argparse.Namespace, source: str, output: str, result, started: float, device: str) -> int:
-    from .imaging.io import write_image
+def _write_result(args: argparse.Namespace, source: str, output: str, result, started: float, device: str,
+                  photo: Any) -> int:
+    from .imaging.photo import write_photo
 
-    write_image(output, result, overwrite=args.overwrite)
+    notes = write_photo(output, result, photo, overwrite=args.overwrite,
+                        strip_metadata=getattr(args, "strip_metadata", False))
     seconds = time.perf_counter() - started
     summary = {
         "input": source,
@@ -281,11 +300,14 @@ def _write_result(args: argparse.Namespace, source: str, output: str, result, st
         "method": getattr(args, "method", None) or "auto",
         "device": device,
         "seconds": round(seconds, 3),
+        "notes": notes,
     }
     if args.json:
         print(json.dumps(summary))
     else:
         print(f"{summary['input']} -> {output}  ({result.shape[1]}x{result.shape[0]}, {seconds:.2f}s on {device})")
+        for note in notes:
+            print(f"restyle: note: {output}: {note}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -297,17 +319,20 @@ def _summary_styles(args: argparse.Namespace) -> list[str]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``restyle demo``: the bundled photo, stylized with a preset."""
+    from .imaging.metadata import ImageMetadata
+    from .imaging.photo import Photo
+    from .output_check import check_output
     from .samples import SAMPLE_CREDIT, sample_photo
     from .stylizer import Stylizer
 
-    if Path(args.output).exists() and not args.overwrite:
-        raise CliError(f"{args.output} already exists", "choose another name with -o or pass --overwrite")
+    check_output(args.output, args.overwrite)
     started = time.perf_counter()
     stylizer = Stylizer()
-    result = stylizer.stylize(sample_photo(), args.style)
+    photo = Photo(sample_photo(), ImageMetadata())
+    result = stylizer.stylize(photo.working, args.style)
     if not args.json:
         print(f"sample photo: {SAMPLE_CREDIT}")
-    return _write_result(args, "astronaut.jpg (bundled)", args.output, result, started, str(stylizer.device))
+    return _write_result(args, "astronaut.jpg (bundled)", args.output, result, started, str(stylizer.device), photo)
 
 
 def cmd_styles(args: argparse.Namespace) -> int:
@@ -317,7 +342,9 @@ def cmd_styles(args: argparse.Namespace) -> int:
     if args.sheet:
         from .contact_sheet import preset_sheet
         from .imaging.io import read_image, write_image
+        from .output_check import check_output
 
+        check_output(args.sheet, args.overwrite)
         photo = read_image(args.photo) if args.photo else None
         write_image(args.sheet, preset_sheet(photo), overwrite=args.overwrite)
         print(f"contact sheet of {len(PRESETS)} presets -> {args.sheet}")

@@ -16,20 +16,21 @@ from .device import resolve_device
 from .errors import BadInput
 from .geometry import Bounds, Extent
 from .imaging.color import luminance_transfer, match_color_statistics
-from .imaging.io import check_size, image_to_array, read_image
+from .imaging.io import check_size, image_to_array, read_image_with_metadata
 from .imaging.masks import MaskLike, composite, coerce_mask, feather_mask, mask_bounds
+from .imaging.metadata import ImageMetadata, metadata_of
 from .imaging.pixels import merge, split
 from .memory import job_memory, reuse_large_blocks
 from .methods.base import Method, MethodSettings, RegionJob, StyleRef
 from .nets.presets import PRESETS, Preset, find_preset
 from .progress import CancelToken, ProgressCallback, part_of
+from .style_scale import DETAIL_RANGE, STYLE_SCALE_RANGE, StyleScale, auto_style_scale, is_auto
 from .styles import StyleSource, resolve_styles
 
 Content = Union[str, "os.PathLike[str]", Image.Image, np.ndarray]
 METHODS = ("arbitrary", "preset", "optimize")
 COLOR_MODES = {False: None, None: None, "off": None, "none": None, True: "luminance", "luminance": "luminance", "histogram": "histogram"}
 MIN_SIDE = 16
-STYLE_SCALE_RANGE = (0.25, 4.0)
 MAX_FEATHER = 1000.0
 
 
@@ -96,7 +97,8 @@ class Stylizer:
         method: Optional[str] = None,
         strength: float = 1.0,
         preserve_colors: Union[bool, str, None] = False,
-        style_scale: float = 1.0,
+        style_scale: StyleScale = 1.0,
+        detail: float = 1.0,
         mask: Optional[MaskLike] = None,
         feather: float = 0.0,
         invert_mask: bool = False,
@@ -111,13 +113,16 @@ class Stylizer:
         Returns the content's kind: an array (same dtype, channels and alpha) for an array, a PIL
         image for a PIL image or a path. Pixels where the feathered mask is 0 are bit-exact copies.
         """
-        pixels, as_pil = _content_pixels(content)
+        pixels, pil_metadata = _content_pixels(content)
         flat = pixels.ndim == 2
         pixels = pixels[:, :, None] if flat else pixels
         parts = split(pixels)
         extent = Extent(pixels.shape[1], pixels.shape[0])
         color_mode = _color_mode(preserve_colors)
-        style_scale = _check_range("style_scale", style_scale, *STYLE_SCALE_RANGE)
+        if is_auto(style_scale):
+            style_scale = auto_style_scale(extent.width, extent.height)
+        style_scale = _check_range("style_scale", style_scale, *STYLE_SCALE_RANGE, 'or "auto"')
+        detail = _check_range("detail", detail, *DETAIL_RANGE)
         if regions is None:
             regions = [Region(mask, style, weights, strength, feather, invert_mask)]
         elif mask is not None or style is not None:
@@ -129,7 +134,8 @@ class Stylizer:
         methods = [_pick_method(method, [refs]) for refs, _ in resolved]
         with self._lock:
             runners = {name: self._method(name) for name in methods}
-            settings = MethodSettings(style_scale=style_scale, device=str(self.device), seed=seed, extra=options)
+            settings = MethodSettings(style_scale=style_scale, detail=detail, device=str(self.device), seed=seed,
+                                      extra=options)
             jobs, coverages = [], []
             for (refs, region), name in zip(resolved, methods):
                 coverage, bounds = _coverage(region, extent)
@@ -151,7 +157,7 @@ class Stylizer:
             local = None if coverage is None else coverage[rows, cols]
             result = result.copy() if result is pixels else result
             result[rows, cols] = composite(result[rows, cols], piece, local)
-        return _as_kind(result[:, :, 0] if flat else result, as_pil)
+        return _as_kind(result[:, :, 0] if flat else result, pil_metadata)
 
     def _method(self, name: str) -> Method:
         if name not in self._methods:
@@ -185,28 +191,29 @@ def stylize(content: Content, style=None, **kwargs):
     return _default.stylize(content, style, **kwargs)
 
 
-def _content_pixels(content: Content) -> tuple[np.ndarray, bool]:
+def _content_pixels(content: Content) -> tuple[np.ndarray, Optional[ImageMetadata]]:
+    """The content's pixels, and the profile and metadata a PIL result keeps (None for an array: the result is one)."""
     if isinstance(content, np.ndarray):
-        pixels, as_pil = content, False
+        pixels, pil_metadata = content, None
     elif isinstance(content, Image.Image):
-        pixels, as_pil = image_to_array(content), True
+        pixels, pil_metadata = image_to_array(content), metadata_of(content)
     elif isinstance(content, (str, os.PathLike)):
-        pixels, as_pil = read_image(content), True
+        pixels, pil_metadata = read_image_with_metadata(content)
     else:
         raise BadInput(f"cannot stylize a {type(content).__name__}", "pass a path, a PIL image or a numpy array")
     parts_shape = pixels.shape
     check_size(parts_shape[1], parts_shape[0])
     if min(parts_shape[:2]) < MIN_SIDE:
         raise BadInput(f"image is {parts_shape[1]}x{parts_shape[0]}", f"both sides need at least {MIN_SIDE} pixels")
-    return pixels, as_pil
+    return pixels, pil_metadata
 
 
-def _as_kind(result: np.ndarray, as_pil: bool):
-    if not as_pil:
+def _as_kind(result: np.ndarray, pil_metadata: Optional[ImageMetadata]):
+    if pil_metadata is None:
         return result
     from .imaging.io import array_to_image
 
-    return array_to_image(result)
+    return array_to_image(result, pil_metadata)
 
 
 def _color_mode(value) -> Optional[str]:
@@ -216,13 +223,15 @@ def _color_mode(value) -> Optional[str]:
     return COLOR_MODES[key]
 
 
-def _check_range(name: str, value: float, low: float, high: float) -> float:
+def _check_range(name: str, value: float, low: float, high: float, alternative: str = "") -> float:
+    """``value`` as a finite float in ``[low, high]``; ``alternative`` names what else is accepted."""
+    other = f" {alternative}" if alternative else ""
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise BadInput(f"{name} must be a number, got {value!r}") from None
+        raise BadInput(f"{name} must be a number{other}, got {value!r}") from None
     if not math.isfinite(number) or not low <= number <= high:
-        raise BadInput(f"{name} must be between {low:g} and {high:g}, got {value!r}")
+        raise BadInput(f"{name} must be between {low:g} and {high:g}{other}, got {value!r}")
     return number
 
 

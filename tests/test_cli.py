@@ -58,6 +58,9 @@ def test_mask_feather_and_blend_options(photo, tmp_path):
         (["stylize", "{photo}", "--style", "preset:frost", "-o", "{tmp}/a.xyz"], "image format"),
         (["stylize", "{photo}"], "--style"),
         (["stylize", "{photo}", "--style", "preset:frost", "--option", "novalue", "-o", "{tmp}/a.png"], "KEY=VALUE"),
+        (["stylize", "{photo}", "--style", "preset:frost", "--style-scale", "big", "-o", "{tmp}/a.png"], "number or auto"),
+        (["stylize", "{photo}", "--style", "preset:frost", "--style-scale", "9", "-o", "{tmp}/a.png"], "style_scale"),
+        (["stylize", "{photo}", "--style", "preset:frost", "--detail", "2", "-o", "{tmp}/a.png"], "detail"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(photo, tmp_path, capsys, args, message):
@@ -161,6 +164,8 @@ def test_engine_runs_give_the_local_pixels(photo, tmp_path):
         "masked": ["--style", "preset:frost", "--mask", str(tmp_path / "mask16.png"), "--feather", "3"],
         "regions": ["--region", str(tmp_path / "left.png"), "preset:scarlet",
                     "--region", str(tmp_path / "left.png"), str(BENCH / "style" / "sketch.png"), "0.5", "--invert-mask"],
+        "scaled": ["--style", "preset:frost", "--style-scale", "2.5", "--detail", "0.5"],
+        "auto": ["--style", str(BENCH / "style" / "sketch.png"), "--style-scale", "auto"],
     }
     with running_server(tmp_path, Stylizer(device="cpu")) as server:
         for name, extra in cases.items():
