@@ -142,7 +142,8 @@ class Stylizer:
                 context = bounds.pad(runners[name].context_margin(settings)).clamp(extent)
                 rows, cols = context.slices
                 if color_mode == "histogram":
-                    refs = tuple(_match_colors(ref, parts.rgb[rows, cols]) for ref in refs)
+                    refs = tuple(_match_colors(ref, parts.rgb[rows, cols]) if ref.image is not None else ref
+                                 for ref in refs)
                 strength_value = _check_range("strength", region.strength, 0.0, 1.0)
                 jobs.append(RegionJob(refs, strength_value, bounds, context, coverage))
                 coverages.append(coverage)
@@ -153,6 +154,8 @@ class Stylizer:
             rows, cols = job.context.slices
             if color_mode == "luminance":
                 crop = luminance_transfer(crop, parts.rgb[rows, cols])
+            elif color_mode == "histogram" and any(ref.preset is not None for ref in job.styles):
+                crop = match_color_statistics(crop, parts.rgb[rows, cols])  # a preset has no image to recolour
             piece = merge(crop, replace(parts, alpha=None if parts.alpha is None else parts.alpha[rows, cols]))
             local = None if coverage is None else coverage[rows, cols]
             result = result.copy() if result is pixels else result

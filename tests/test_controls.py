@@ -64,6 +64,16 @@ def test_histogram_matching_brings_the_contents_palette(stylizer, content_small,
     assert np.abs(matched.reshape(-1, 3).mean(0) - target).sum() < np.abs(plain.reshape(-1, 3).mean(0) - target).sum()
 
 
+def test_histogram_matching_with_a_preset_recolours_the_result_to_the_contents_palette(stylizer, content_small):
+    plain = stylizer.stylize(content_small, "preset:frost")
+    matched = stylizer.stylize(content_small, "preset:frost", preserve_colors="histogram")
+    target = content_small.reshape(-1, 3).astype(float)
+    for statistic in (lambda x: x.mean(0), lambda x: x.std(0)):
+        off_matched = np.abs(statistic(matched.reshape(-1, 3).astype(float)) - statistic(target)).sum()
+        off_plain = np.abs(statistic(plain.reshape(-1, 3).astype(float)) - statistic(target)).sum()
+        assert off_matched < 0.5 * off_plain
+
+
 def test_style_scale_changes_stroke_size_not_image_size(stylizer, content_small, style_small):
     fine = stylizer.stylize(content_small, style_small, style_scale=1.0)
     coarse = stylizer.stylize(content_small, style_small, style_scale=2.0)
