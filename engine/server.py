@@ -40,7 +40,7 @@ from .protocol import (
 )
 from .shm import MappingCache
 from .style_scale import AUTO_REFERENCE_SIDE, STYLE_SCALE_RANGE
-from .stylize_request import Limits, array_frame, parse_stylize, result_frame, stylizer_call
+from .stylize_request import Limits, array_frame, describe, parse_stylize, result_frame, stylizer_call
 
 log = logging.getLogger("restyle.server")
 
@@ -285,7 +285,7 @@ class Server:
             job = Job(owner, msg.id, request)
             position = self.queue.submit(job)
             self._last_seen[owner] = time.monotonic()
-            log.info("job %s of client %s queued at %d", msg.id, owner.hex()[:12], position)
+            log.info("job %s of client %s queued at %d: %s", msg.id, owner.hex()[:12], position, describe(request))
         else:
             position = self.queue.position(job)
         return "accepted", {"position": position, "queue": self.queue.waiting}, []

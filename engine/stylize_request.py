@@ -303,7 +303,7 @@ def stylizer_call(request: StylizeRequest) -> Tuple[np.ndarray, Dict[str, Any]]:
         method=request.method,
         strength=request.strength,
         preserve_colors=request.preserve_colors,
-        style_scale=_resolved_style_scale(request),
+        style_scale=resolved_style_scale(request),
         detail=request.detail,
         mask=None if request.mask is None else _mask(request.mask),
         feather=request.feather,
@@ -315,10 +315,22 @@ def stylizer_call(request: StylizeRequest) -> Tuple[np.ndarray, Dict[str, Any]]:
 def _shared_kwargs(request: StylizeRequest) -> Dict[str, Any]:
     """The keyword arguments that apply to every region."""
     return dict(method=request.method, preserve_colors=request.preserve_colors,
-                style_scale=_resolved_style_scale(request), detail=request.detail, options=dict(request.options))
+                style_scale=resolved_style_scale(request), detail=request.detail, options=dict(request.options))
 
 
-def _resolved_style_scale(request: StylizeRequest) -> float:
+def describe(request: StylizeRequest) -> str:
+    """One line for the engine's log: the content, the method and the stroke size a request asks for."""
+    height, width = request.content.shape[:2]
+    scale = f"{resolved_style_scale(request):.2f}"
+    if is_auto(request.style_scale):
+        canvas = request.canvas_size or (width, height)
+        scale = f"auto on a {canvas[0]}x{canvas[1]} canvas = {scale}"
+    regions = f", {len(request.regions)} regions" if request.regions else ""
+    return (f"{width}x{height} {request.content.dtype}, method {request.method or 'by style'}{regions}, "
+            f"style scale {scale}, detail {request.detail:g}")
+
+
+def resolved_style_scale(request: StylizeRequest) -> float:
     """The request's style scale as a number: "auto" is worked out for the canvas (default: the content)."""
     if not is_auto(request.style_scale):
         return float(request.style_scale)

@@ -21,7 +21,7 @@ from engine.protocol import (
     field_str,
     serialize,
 )
-from engine.stylize_request import Limits, array_frame, frame_array, parse_stylize, stylizer_call
+from engine.stylize_request import Limits, array_frame, describe, frame_array, parse_stylize, stylizer_call
 
 
 def header_bytes(**fields) -> bytes:
@@ -347,3 +347,12 @@ def test_regions_exclude_top_level_styles_and_mask():
     msg = stylize_message({"regions": [{"styles": [{"preset": "wave"}]}]}, frames)
     with pytest.raises(ProtocolError, match="either 'styles'"):
         parse_stylize(msg, LIMITS)
+
+
+def test_the_log_line_of_a_request_says_its_size_method_and_stroke_size():
+    auto = parse_stylize(stylize_message({"options": {"method": "preset", "style_scale": "auto",
+                                                      "canvas_size": [4000, 3000], "detail": 0.5}}), LIMITS)
+    assert describe(auto) == ("6x4 uint8, method preset, style scale auto on a 4000x3000 canvas = 3.91, "
+                              "detail 0.5")
+    assert describe(parse_stylize(stylize_message(), LIMITS)) == ("6x4 uint8, method by style, style scale 1.00, "
+                                                                   "detail 1")
