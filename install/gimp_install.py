@@ -25,7 +25,7 @@ from restyle_gimp.errors import PluginError  # noqa: E402
 from restyle_gimp.settings import SETTINGS_NAME, EngineSettings, load_settings, save_settings  # noqa: E402
 
 NAME = "restyle"
-ENGINE_MODULES = ("client", "geometry")
+ENGINE_MODULES = ("client", "geometry", "style_scale")
 NEWEST_KNOWN = "3.2"  # the user folder to make when no GIMP 3 is found at all: the current stable line
 VERSION = re.compile(r"3\.\d+")  # a GIMP 3 user folder's name (3.0, 3.2, ...); 2.10 and others are not ours
 BINARY = re.compile(r"gimp(?:-console)?-(3\.\d+)(?:\.exe)?", re.IGNORECASE)  # gimp-3.2, gimp-console-3.0.exe

@@ -21,7 +21,7 @@ FLAG = "--krita"
 HELP = "install the Krita plugin (Filter › Style Transfer…)"
 PLUGIN = REPO / "plugins" / "krita"
 NAME = "restyle"
-ENGINE_MODULES = ("client", "geometry")
+ENGINE_MODULES = ("client", "geometry", "style_scale")
 DETECT = "detect"  # --fetch-pyzmq without a version: the Python found in Krita's installation
 # The Python that Krita's own builds (Windows, macOS, AppImage) bundle, per Krita line; used for an AppImage,
 # which cannot be looked into without mounting it. Source: ext_python/CMakeLists.txt in KDE's krita-deps-management

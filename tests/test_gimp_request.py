@@ -15,7 +15,7 @@ from engine.stylize_request import SHARED_OPTIONS  # noqa: E402
 from restyle_gimp import messages  # noqa: E402
 from restyle_gimp.errors import PluginError  # noqa: E402
 from restyle_gimp.request import (ARGUMENTS, StyleSource, engine_options, layer_name, method_for,  # noqa: E402
-                                  no_style_message, parse_styles, parse_weights, style_entries)
+                                  no_style_message, parse_styles, parse_weights, style_entries, style_scale)
 from restyle_gimp.settings import EngineSettings, load_settings, save_settings  # noqa: E402
 
 DEFAULTS = {a.name: a.default for a in ARGUMENTS}
@@ -24,7 +24,7 @@ DEFAULTS = {a.name: a.default for a in ARGUMENTS}
 def test_every_option_of_the_issue_has_an_argument():
     names = {a.name for a in ARGUMENTS}
     assert {"style", "style-file", "weights", "method", "strength", "preserve-colors", "style-scale",
-            "selection-only", "feather"} <= names
+            "stroke-size-auto", "detail", "selection-only", "feather"} <= names
     assert {a.kind for a in ARGUMENTS} <= {"string", "file", "choice", "double", "boolean"}
 
 
@@ -37,12 +37,25 @@ def test_each_label_has_its_own_mnemonic_apart_from_the_dialog_buttons():
     assert not set(letters) & set("hsrco"), "Help, Save, Reset, Cancel and OK own these"
 
 
+NEW_ENGINE = {"features": ["regions", "detail", "style_scale_auto"], "style_scale_auto_side": 1024,
+              "style_scale_range": [0.25, 8.0], "context_margins": {"preset": 64}}
+
+
 def test_defaults_make_engine_options_for_every_shared_option_but_invert():
-    options = engine_options(DEFAULTS, "preset", masked=True)
-    not_yet_wired = {"detail", "canvas_size"}  # issue 12: the engine takes them; the GIMP procedure comes next
-    assert set(options) == set(SHARED_OPTIONS) - {"invert_mask"} - not_yet_wired
-    assert options == {"method": "preset", "strength": 1.0, "preserve_colors": False, "style_scale": 1.0,
-                       "feather": 0.0}
+    options = engine_options(DEFAULTS, "preset", True, NEW_ENGINE, (3000, 2000))
+    assert set(options) == set(SHARED_OPTIONS) - {"invert_mask"}
+    assert options == {"method": "preset", "strength": 1.0, "preserve_colors": False, "style_scale": "auto",
+                       "canvas_size": [3000, 2000], "detail": 1.0, "feather": 0.0}
+
+
+def test_stroke_size_auto_off_sends_the_scale_and_an_older_engine_gets_the_number_only():
+    values = dict(DEFAULTS, **{"stroke-size-auto": False, "style-scale": 2.5, "detail": 0.25})
+    assert engine_options(values, "preset", True, NEW_ENGINE, (3000, 2000))["style_scale"] == 2.5
+    assert engine_options(values, "preset", True, NEW_ENGINE, (3000, 2000))["detail"] == 0.25
+    older = {"context_margins": {"preset": 64}}
+    options = engine_options(DEFAULTS, "preset", True, older, (3000, 2000))
+    assert options["style_scale"] == 1.0 and "detail" not in options and "canvas_size" not in options
+    assert style_scale(DEFAULTS, NEW_ENGINE, (3072, 100)) == 3.0 and style_scale(DEFAULTS, older, (3072, 100)) == 1.0
 
 
 def test_automatic_method_is_the_preset_net_for_presets_and_the_any_style_net_for_images():
@@ -62,11 +75,11 @@ def test_choices_and_ranges_are_consistent():
 
 def test_preserve_colours_and_feather_map_to_engine_values():
     values = dict(DEFAULTS, **{"preserve-colors": "histogram", "feather": 12.0})
-    assert engine_options(values, "preset", masked=True)["preserve_colors"] == "histogram"
-    assert engine_options(values, "preset", masked=True)["feather"] == 12.0
-    assert engine_options(values, "preset", masked=False)["feather"] == 0.0
+    assert engine_options(values, "preset", True, NEW_ENGINE, (9, 9))["preserve_colors"] == "histogram"
+    assert engine_options(values, "preset", True, NEW_ENGINE, (9, 9))["feather"] == 12.0
+    assert engine_options(values, "preset", False, NEW_ENGINE, (9, 9))["feather"] == 0.0
     luminance = dict(values, **{"preserve-colors": "luminance"})
-    assert engine_options(luminance, "preset", masked=True)["preserve_colors"] == "luminance"
+    assert engine_options(luminance, "preset", True, NEW_ENGINE, (9, 9))["preserve_colors"] == "luminance"
 
 
 def test_styles_are_presets_or_paths_in_order(tmp_path):

@@ -73,15 +73,38 @@ def test_quality_is_refused_when_the_engine_lacks_it() -> None:
 
 def test_margin_falls_back_to_the_single_margin_then_a_default() -> None:
     assert request.context_margin({"context_margin": 48}, "arbitrary") == 48
-    assert request.context_margin({}, "arbitrary") == request.DEFAULT_MARGIN
+    assert request.context_margin({}, "arbitrary") == 64
+
+
+NEW_ENGINE = dict(PONG, features=["regions", "detail", "style_scale_auto"], style_scale_auto_side=1024,
+                  style_scale_range=[0.25, 8.0])
 
 
 def test_options_carry_the_dialog_values_and_feather_only_with_a_selection() -> None:
-    s = Settings(strength=0.5, preserve_colors="histogram", style_scale=2.0, feather=12.0)
-    assert request.engine_options(s, "arbitrary", masked=True) == {
-        "method": "arbitrary", "strength": 0.5, "preserve_colors": "histogram", "style_scale": 2.0, "feather": 12.0}
-    assert request.engine_options(s, "arbitrary", masked=False)["feather"] == 0.0
-    assert request.engine_options(Settings(), "arbitrary", True)["preserve_colors"] is False
+    s = Settings(strength=0.5, preserve_colors="histogram", style_scale=2.0, style_scale_auto=False, detail=0.5,
+                 feather=12.0)
+    assert request.engine_options(s, "arbitrary", True, NEW_ENGINE, (4000, 3000)) == {
+        "method": "arbitrary", "strength": 0.5, "preserve_colors": "histogram", "style_scale": 2.0, "detail": 0.5,
+        "feather": 12.0}
+    assert request.engine_options(s, "arbitrary", False, NEW_ENGINE, (4000, 3000))["feather"] == 0.0
+    assert request.engine_options(Settings(), "arbitrary", True, NEW_ENGINE, (10, 10))["preserve_colors"] is False
+
+
+def test_auto_stroke_size_sends_auto_with_the_images_size_and_sizes_the_margin_by_it() -> None:
+    s = Settings()  # auto is the default
+    assert s.style_scale_auto and s.detail == 1.0
+    options = request.engine_options(s, "preset", True, NEW_ENGINE, (4096, 2048))
+    assert (options["style_scale"], options["canvas_size"], options["detail"]) == ("auto", [4096, 2048], 1.0)
+    assert request.style_scale(s, NEW_ENGINE, (4096, 2048)) == 4.0  # the image's 4096 px / 1024
+    assert request.context_margin(NEW_ENGINE, "preset", request.style_scale(s, NEW_ENGINE, (4096, 2048))) == 128
+    assert request.style_scale(s, NEW_ENGINE, (100_000, 10)) == 8.0  # kept within the engine's range
+
+
+def test_an_older_engine_gets_the_number_only() -> None:
+    s = Settings(style_scale=1.5)  # auto on, but the engine does not list the features
+    assert request.engine_options(s, "preset", True, PONG, (4096, 4096))["style_scale"] == 1.5
+    assert "detail" not in request.engine_options(s, "preset", True, PONG, (4096, 4096))
+    assert request.style_scale(s, PONG, (4096, 4096)) == 1.5
 
 
 def test_style_entries_mix_presets_and_images_with_their_weights() -> None:
@@ -119,6 +142,13 @@ def test_settings_roundtrip_and_keep_keys_they_do_not_know(tmp_path: Path) -> No
     assert loaded.engine_command == s.engine_command and loaded.method == "quality" and loaded.strength == 0.4
     assert loaded.styles == (StyleChoice("preset", "wave", 0.5, "Wave"),)  # layer ids mean nothing next time
     assert json.loads(path.read_text())["future_option"] == [1, 2]
+
+
+def test_stroke_size_choices_are_remembered_and_bad_values_replaced() -> None:
+    remembered = settings.from_dict(settings.to_dict(Settings(style_scale_auto=False, style_scale=6.0, detail=0.3)))
+    assert (remembered.style_scale_auto, remembered.style_scale, remembered.detail) == (False, 6.0, 0.3)
+    bad = settings.from_dict({"style_scale_auto": "yes", "detail": 7, "style_scale": "big"})
+    assert (bad.style_scale_auto, bad.detail, bad.style_scale) == (True, 1.0, 1.0)
 
 
 def test_missing_settings_are_the_defaults(tmp_path: Path) -> None:

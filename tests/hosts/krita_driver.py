@@ -181,6 +181,10 @@ def run_dialog(driver, preset_row=0, shot=None, configure=None):
     driver.note("dialog_status", dialog.status.text())
     driver.note("presets", [dialog.presets.item(i).text() for i in range(dialog.presets.count())])
     driver.note("remembered_blend_rows", dialog.blend.rowCount())
+    driver.note("stroke_controls", {"auto": dialog.style_scale_auto.isChecked(),
+                                    "auto_enabled": dialog.style_scale_auto.isEnabled(),
+                                    "scale_enabled": dialog.style_scale.isEnabled(),
+                                    "detail_enabled": dialog.detail.isEnabled(), "detail": dialog.detail.value()})
     if configure is not None:
         configure(dialog)
     elif dialog.blend.rowCount() == 0:
@@ -216,6 +220,9 @@ def blend_file_and_layer(dialog):
     click(dialog, "Add to blend")
     dialog.blend.cellWidget(0, 1).setValue(0.7)
     dialog.blend.cellWidget(1, 1).setValue(0.3)
+    dialog.style_scale_auto.setChecked(False)  # a fixed stroke size, and no full-resolution pass
+    dialog.style_scale.setValue(2.0)
+    dialog.detail.setValue(0.0)
 
 
 def wait_job_end(driver, doc, before, timeout_s):
@@ -266,6 +273,7 @@ def end_to_end(driver, scenario):
     if isinstance(dialog, QMessageBox):
         driver.check("dialog_message", close_message(dialog))
         return
+    first_stroke_controls = driver.report["notes"].get("stroke_controls")
     box = yield from wait_job_end(driver, doc, before, 300)
     driver.report["timings"]["u8_job_s"] = round(time.monotonic() - started, 2)
     if box is not None:
@@ -304,6 +312,7 @@ def end_to_end(driver, scenario):
         driver.check("u16_job_message", close_message(dialog))
         return
     driver.check("u16_dialog_remembered_rows", driver.report["notes"]["remembered_blend_rows"])
+    driver.check("first_dialog_stroke_controls", first_stroke_controls)
     box = yield from wait_job_end(driver, doc16, before, 300)
     driver.report["timings"]["u16_job_s"] = round(time.monotonic() - started, 2)
     if box is not None:
@@ -323,6 +332,7 @@ def end_to_end(driver, scenario):
     originalf = bytes(nodef.pixelData(0, 0, 40, 32))
     before, before_names = len(docf.rootNode().childNodes()), layer_names(docf)
     dialog = yield from run_dialog(driver)
+    driver.check("f32_dialog_stroke_controls", driver.report["notes"].get("stroke_controls"))
     box = (dialog if isinstance(dialog, QMessageBox) else None) or (yield from wait_job_end(driver, docf, before, 300))
     if box is not None:
         driver.check("f32_job_message", close_message(box))

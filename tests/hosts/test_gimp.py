@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -152,6 +153,11 @@ def _cases(engine: Engine, autostart: dict) -> List[dict]:
     return [
         {"name": "u8", "photo": photo, "size": [320, 224], "precision": "u8", "mode": "rgb",
          "ellipse": [200, 120, 64, 56], "options": {"style": preset}},
+        {"name": "big_strokes", "photo": photo, "size": [2400, 1600], "precision": "u8", "mode": "rgb",
+         "ellipse": [1200, 700, 96, 80], "options": {"style": preset}},
+        {"name": "fixed_scale", "photo": photo, "size": [320, 224], "precision": "u8", "mode": "rgb",
+         "ellipse": [120, 80, 64, 56],
+         "options": {"style": preset, "stroke-size-auto": False, "style-scale": 2.0, "detail": 0.0}},
         {"name": "u16", "photo": photo, "size": [256, 160], "precision": "u16", "mode": "rgb", "alpha": True,
          "offset": [24, 16], "ellipse": [40, 30, 48, 40],
          "options": {"style": f"{WORK}/style.jpg", "style-file": photo, "weights": "0.3; 0.7"}},
@@ -182,6 +188,7 @@ class Outcome:
     folder: Path
     name: str
     precision: str
+    options: dict  # the procedure's values the case set
 
     def array(self, suffix: str, width: int, height: int, channels: int) -> np.ndarray:
         data = (self.folder / f"{self.name}{suffix}").read_bytes()
@@ -210,7 +217,7 @@ def outcomes(gimp: rootfs.HostRoot, gimp_version: Gimp, engine: Engine, tmp_path
         error = folder / f"{case['name']}.error"
         assert not error.exists(), error.read_text()
         results[case["name"]] = Outcome(json.loads((folder / f"{case['name']}.json").read_text()), folder,
-                                        case["name"], case["precision"])
+                                        case["name"], case["precision"], case["options"])
     results["procedure"] = json.loads((folder / "procedure.json").read_text())
     results["autostarted"] = {"endpoint": autostart["endpoint"], "folder": started}
     return results
@@ -226,8 +233,28 @@ def test_procedure_is_under_filters_with_an_argument_for_every_option(outcomes, 
             "selection-only", "feather"} <= set(procedure["arguments"])
 
 
-def _check_selection_case(outcome: Outcome, engine: Engine, options: dict, channels: int) -> None:
-    """New layer above, stylized inside the selection, transparent outside; original layer untouched."""
+def _stroke(outcome: Outcome) -> dict:
+    """The stroke-size options the plug-in should have sent for a case (the procedure's defaults: Stroke size
+    auto on, for the whole image; Detail 1)."""
+    options = outcome.options
+    if options.get("stroke-size-auto", True):
+        return {"style_scale": "auto", "canvas_size": outcome.report["image"], "detail": options.get("detail", 1.0)}
+    return {"style_scale": options["style-scale"], "detail": options.get("detail", 1.0)}
+
+
+def _scale(engine: Engine, stroke: dict) -> float:
+    """The style scale the engine works out for ``stroke``."""
+    if stroke["style_scale"] != "auto":
+        return stroke["style_scale"]
+    pong = engine.ping()
+    low, high = pong["style_scale_range"]
+    return min(high, max(low, max(stroke["canvas_size"]) / pong["style_scale_auto_side"]))
+
+
+def _check_selection_case(outcome: Outcome, engine: Engine, channels: int) -> None:
+    """New layer above, stylized inside the selection, transparent outside; original layer untouched; the
+    pixels inside are what the engine makes of the same crop with the options the plug-in should send."""
+    stroke = _stroke(outcome)
     report = outcome.report
     assert report["status"] == "success", report["message"]
     new, original = report["layers"]
@@ -241,7 +268,8 @@ def _check_selection_case(outcome: Outcome, engine: Engine, options: dict, chann
     x, y = new["x"] - original["x"], new["y"] - original["y"]
     crop = (slice(y, y + new["height"]), slice(x, x + new["width"]))
     mask = selection[new["y"]:new["y"] + new["height"], new["x"]:new["x"] + new["width"]]
-    assert (new["x"], new["y"], new["width"], new["height"]) == _expected_box(selection, original, engine)
+    assert (new["x"], new["y"], new["width"], new["height"]) == _expected_box(selection, original, engine,
+                                                                             _scale(engine, stroke))
     layer = outcome.array(".new", new["width"], new["height"], 4)
     alpha = layer[..., 3]
     assert (alpha[mask == 0] == 0).all(), "pixels outside the selection must be transparent"
@@ -249,15 +277,16 @@ def _check_selection_case(outcome: Outcome, engine: Engine, options: dict, chann
     assert (alpha[mask == 255] == (opaque[mask == 255] if channels == 4 else opaque)).all()
     changed = (layer[..., :3] != before[crop][..., :3]).any(axis=-1)
     assert changed[mask == 255].mean() > 0.9, "the selection should be stylized"
-    expected = _engine_result(engine, before[crop], mask, options)
+    expected = _engine_result(engine, before[crop], mask, outcome.options["style"], stroke=stroke)
     inside = mask > 0
     tolerance = 2 if layer.dtype == np.uint8 else 2 * 257
     assert np.abs(layer[..., :3][inside].astype(int) - expected[..., :3][inside].astype(int)).max() <= tolerance
 
 
-def _expected_box(selection: np.ndarray, layer: dict, engine: Engine) -> tuple:
-    """The selection's bounds grown by the preset method's context margin, clamped to the layer (image coordinates)."""
-    margin = engine.ping()["context_margins"]["preset"]
+def _expected_box(selection: np.ndarray, layer: dict, engine: Engine, scale: float = 1.0) -> tuple:
+    """The selection's bounds grown by the preset method's context margin at ``scale``, clamped to the layer
+    (image coordinates)."""
+    margin = 4 * math.ceil(engine.ping()["context_margins"]["preset"] * max(1.0, scale) / 4)
     rows, cols = np.nonzero(selection)
     x0 = max(layer["x"], cols.min() - margin)
     y0 = max(layer["y"], rows.min() - margin)
@@ -266,21 +295,33 @@ def _expected_box(selection: np.ndarray, layer: dict, engine: Engine) -> tuple:
     return x0, y0, x1 - x0, y1 - y0
 
 
-def _engine_result(engine: Engine, crop: np.ndarray, mask: np.ndarray, options: dict,
-                   feather: float = 0.0) -> np.ndarray:
+def _engine_result(engine: Engine, crop: np.ndarray, mask: np.ndarray, preset: str, feather: float = 0.0,
+                   stroke: dict = None) -> np.ndarray:
     """What the engine makes of the same crop and mask when asked directly."""
     h, w, channels = crop.shape
-    styles = [{"preset": options["preset"], "weight": 1.0}]
+    styles = [{"preset": preset, "weight": 1.0}]
     with EngineClient(engine.endpoint, timeout_s=60.0) as client:
         result = client.stylize(Image(w, h, channels, crop.dtype.name, crop.tobytes()), styles,
                                 mask=Image(w, h, 1, "uint8", np.ascontiguousarray(mask).tobytes()),
                                 options={"method": "preset", "strength": 1.0, "preserve_colors": False,
-                                         "style_scale": 1.0, "feather": feather})
+                                         "feather": feather, **stroke})
     return np.frombuffer(result.image.data, crop.dtype).reshape(h, w, channels)
 
 
 def test_8bit_selection_becomes_a_new_stylized_layer_transparent_outside(outcomes, engine):
-    _check_selection_case(outcomes["u8"], engine, {"preset": engine.presets[0]}, channels=3)
+    _check_selection_case(outcomes["u8"], engine, channels=3)
+
+
+@pytest.mark.parametrize("case, logged", [
+    ("big_strokes", "style scale auto on a 2400x1600 canvas = 2.34, detail 1"),
+    ("fixed_scale", "style scale 2.00, detail 0"),
+])
+def test_stroke_size_auto_is_sized_by_the_whole_image_and_a_fixed_scale_is_sent_as_it_is(outcomes, engine, case,
+                                                                                        logged):
+    """Auto (the default) sends the image's size, so a small selection of a big image gets the image's big
+    strokes (scale 2.34 here, with the context margin grown by it); off, the Style scale and Detail go as set."""
+    _check_selection_case(outcomes[case], engine, channels=3)
+    assert logged in engine.log.read_text()
 
 
 def test_16bit_layer_with_alpha_and_offset_and_an_image_style(outcomes, engine):
@@ -321,7 +362,7 @@ def test_feathered_selection_over_the_original_shows_what_the_engine_made(outcom
     assert set(np.unique(alpha)) <= {0, 255}
     assert (alpha[mask > 0] == 255).all()
     composite = np.where(alpha[..., None] == 255, layer[..., :3], crop)
-    expected = _engine_result(engine, crop, mask, {"preset": engine.presets[0]}, feather=6.0)
+    expected = _engine_result(engine, crop, mask, engine.presets[0], feather=6.0, stroke=_stroke(outcome))
     assert np.abs(composite.astype(int) - expected.astype(int)).max() <= 2
     assert (composite != crop).any(axis=-1)[mask == 0].any(), "the feather should soften the edge outwards"
 

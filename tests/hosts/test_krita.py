@@ -218,6 +218,14 @@ def test_selection_is_stylized_into_a_new_layer_by_an_engine_the_plugin_starts(f
     assert px16["name"] == "style_stripes + Background (style transfer)", context
     assert px16["depth"] == "U16" and px16["opaque"] == px16["pixels"], context
     assert px16["changed"] >= 0.9 * px16["pixels"] and px16["original_unchanged"] is True, context
+    # Stroke size: auto on by default, for the whole image (the engine logs what it was asked); the u16 job
+    # turned auto off with scale 2 and detail 0, which the f32 job's dialog remembers.
+    assert checks["first_dialog_stroke_controls"] == {"auto": True, "auto_enabled": True, "scale_enabled": False,
+                                                      "detail_enabled": True, "detail": 1.0}, context
+    engine_log = log.read_text()
+    assert "128x96 canvas = 0.25, detail 1" in engine_log and "style scale 2.00, detail 0" in engine_log, context
+    assert checks["f32_dialog_stroke_controls"] == {"auto": False, "auto_enabled": True, "scale_enabled": True,
+                                                    "detail_enabled": True, "detail": 0.0}, context
     pxf = checks["f32_pixels"]
     assert pxf["depth"] == "F32" and pxf["original_unchanged"] is True, context
     assert pxf["inside_opaque"] == pxf["selection_pixels"], context

@@ -78,7 +78,9 @@ def _stylize(client, pong, image, drawable, fmt, values):
     weights = request.parse_weights(values["weights"], len(sources))
     styles = request.style_entries(sources, weights, _load_style)
     method = request.method_for(values["method"], sources)
-    region = _region(image, drawable, values["selection-only"], pong, method, values["style-scale"])
+    canvas = (image.get_width(), image.get_height())
+    region = _region(image, drawable, values["selection-only"], pong, method,
+                     request.style_scale(values, pong, canvas))
     channels = 4 if drawable.has_alpha() else 3
     original = _read(drawable.get_buffer(), region.crop, fmt.babl(channels == 4))
     mask = _read(image.get_selection().get_buffer(), region.in_image, formats.MASK_FORMAT) if region.masked else None
@@ -88,7 +90,7 @@ def _stylize(client, pong, image, drawable, fmt, values):
         Image(crop.width, crop.height, channels, fmt.dtype, original),
         styles,
         mask=Image(crop.width, crop.height, 1, "uint8", mask) if mask is not None else None,
-        options=request.engine_options(values, method, region.masked),
+        options=request.engine_options(values, method, region.masked, pong, canvas),
         on_progress=_progress,
     )
     layer_data = pixels.layer_pixels(bytes(result.image.data), original, mask, channels, fmt)
@@ -190,6 +192,7 @@ def _dialog(procedure, config, presets):
     dialog = GimpUi.ProcedureDialog.new(procedure, config, "Style Transfer")
     dialog.get_content_area().pack_start(_preset_picker(config, presets), False, False, 6)
     dialog.fill(None)
+    dialog.set_sensitive("style-scale", True, config, "stroke-size-auto", True)  # greyed out while auto is on
     try:
         return dialog.run()
     finally:

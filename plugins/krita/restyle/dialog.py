@@ -10,6 +10,7 @@ from .qt import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButton
                  QTabWidget, QVBoxLayout, QWidget)
 
 from . import qt_images, request
+from .engine_link import style_scale as stroke
 from .settings import METHODS, PRESERVE, Settings, StyleChoice
 from .worker import EngineProbe
 
@@ -87,13 +88,28 @@ class StyleTransferDialog(QDialog):
         for value, label in zip(PRESERVE, ("Off", "Keep luminance", "Match histogram")):
             self.preserve.addItem(label, value)
         self.preserve.setCurrentIndex(PRESERVE.index(settings.preserve_colors))
-        self.style_scale = _spin(0.25, 4.0, 0.25, settings.style_scale)
+        self.style_scale = _spin(0.25, 8.0, 0.25, settings.style_scale)
         self.style_scale.setToolTip("Above 1: bigger strokes; below 1: finer")
+        self.style_scale_auto = QCheckBox("Auto")
+        self.style_scale_auto.setObjectName("restyle_style_scale_auto")
+        self.style_scale_auto.setToolTip("Strokes sized for the whole image, as large relative to it as on a "
+                                         "1024 px picture, whatever the canvas size")
+        self.style_scale_auto.setChecked(settings.style_scale_auto)
+        self.style_scale.setEnabled(not settings.style_scale_auto)
+        self.style_scale_auto.toggled.connect(lambda on: self.style_scale.setEnabled(not on))
+        scale_row = QHBoxLayout()
+        scale_row.addWidget(self.style_scale, 1)
+        scale_row.addWidget(self.style_scale_auto)
+        self.detail = _spin(0.0, 1.0, 0.05, settings.detail)
+        self.detail.setObjectName("restyle_detail")
+        self.detail.setToolTip("With big strokes (style scale above 1): how much of the picture's sharp edges "
+                               "a pass at full resolution adds; 0: softer, and faster")
         options = QFormLayout()
         options.addRow("Method:", self.method)
         options.addRow("Strength:", self.strength)
         options.addRow("Preserve colors:", self.preserve)
-        options.addRow("Style scale:", self.style_scale)
+        options.addRow("Style scale:", scale_row)
+        options.addRow("Detail:", self.detail)
 
         self.preview = QLabel()
         self.preview.setFixedSize(PREVIEW_SIDE, PREVIEW_SIDE)
@@ -170,6 +186,8 @@ class StyleTransferDialog(QDialog):
         return replace(self.settings, styles=tuple(self.chosen_styles()), method=self.method.currentData(),
                        strength=self.strength.value(), preserve_colors=self.preserve.currentData(),
                        style_scale=self.style_scale.value(), feather=self.feather.value(),
+                       style_scale_auto=(self.style_scale_auto.isChecked() if self.style_scale_auto.isEnabled()
+                                         else self.settings.style_scale_auto), detail=self.detail.value(),
                        selection_only=(self.selection_only.isChecked() if self.selection_only.isEnabled()
                                        else self.settings.selection_only))
 
@@ -192,6 +210,10 @@ class StyleTransferDialog(QDialog):
         for i in range(self.presets.count()):
             if self.presets.item(i).data(Qt.ItemDataRole.UserRole) in remembered[:1] or (not remembered and i == 0):
                 self.presets.setCurrentRow(i)
+        if not stroke.engine_takes_stroke_size(pong):  # an older engine: a number only, and no detail pass
+            self.style_scale_auto.setChecked(False)
+            self.style_scale_auto.setEnabled(False)
+            self.detail.setEnabled(False)
         margins = pong.get("context_margins")
         if isinstance(margins, dict) and "optimize" not in margins:
             self.method.model().item(1).setEnabled(False)

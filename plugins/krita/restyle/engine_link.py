@@ -9,8 +9,8 @@ except ImportError as e:
                       "--pyzmq-wheel FILE` with pyzmq's wheel for Krita's Python") from e
 
 if importlib.util.find_spec(f"{__package__}.engine") is not None:
-    from .engine import client, geometry
+    from .engine import client, geometry, style_scale
 else:  # a source checkout (tests): the engine package itself
-    from engine import client, geometry  # type: ignore[no-redef]
+    from engine import client, geometry, style_scale  # type: ignore[no-redef]
 
-__all__ = ["client", "geometry"]
+__all__ = ["client", "geometry", "style_scale"]

@@ -151,8 +151,9 @@ def _read_job(target: krita_api.Target, settings: Settings, pong: Dict[str, Any]
     """Read the pixels, the selection and the style images a job needs (on the UI thread)."""
     styles = tuple(request.active_styles(settings.styles))
     method = request.engine_method(settings, styles, pong)
-    region = job_region(target.image, target.selection, request.context_margin(pong, method, settings.style_scale),
-                        settings.selection_only)
+    canvas = (target.image.width, target.image.height)
+    margin = request.context_margin(pong, method, request.style_scale(settings, pong, canvas))
+    region = job_region(target.image, target.selection, margin, settings.selection_only)
     mask = krita_api.read_selection(target.document, region.content) if region.masked else None
     if mask is not None:
         check_mask(mask)
@@ -165,7 +166,7 @@ def _read_job(target: krita_api.Target, settings: Settings, pong: Dict[str, Any]
                 krita_api.layer_image(target.document, choice.value, qt_images.STYLE_MAX_SIDE))
     return job.Job(content=krita_api.read_pixels(target.node, region.content), fmt=target.fmt,
                    linear=target.linear, region=region, mask=mask, styles=styles, style_images=images,
-                   options=request.engine_options(settings, method, region.masked))
+                   options=request.engine_options(settings, method, region.masked, pong, canvas))
 
 
 def _preview(target: krita_api.Target) -> Any:

@@ -1,13 +1,13 @@
 """What to send the engine for a job: style entries, options, the context margin, the new layer's name."""
 from __future__ import annotations
 
-import math
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
+from .engine_link import style_scale as stroke
 from .settings import Settings, StyleChoice
 
-DEFAULT_MARGIN = 64
 MAX_LAYER_NAME = 80
+context_margin = stroke.context_margin
 
 
 class RequestError(Exception):
@@ -37,26 +37,23 @@ def engine_method(settings: Settings, choices: Sequence[StyleChoice], pong: Mapp
     return method
 
 
-def context_margin(pong: Mapping[str, Any], method: str, style_scale: float = 1.0) -> int:
-    """Pixels of context the engine wants around a selection for ``method``.
+def style_scale(settings: Settings, pong: Mapping[str, Any], canvas: Tuple[int, int]) -> float:
+    """The style scale the job runs at, for its context margin: "auto" worked out for the whole image."""
+    return stroke.request_style_scale(pong, settings.style_scale_auto, settings.style_scale, canvas)
 
-    The engine states margins at style scale 1; a larger scale runs the net on a smaller image, so
-    its receptive field covers proportionally more pixels (rounded up to the net's 4-pixel grid).
+
+def engine_options(settings: Settings, method: str, masked: bool, pong: Mapping[str, Any],
+                   canvas: Tuple[int, int]) -> Dict[str, Any]:
+    """The ``options`` of a stylize request; feathering only applies to a selection.
+
+    ``canvas`` is the image's size: with auto stroke size a selection gets the strokes of the whole image.
     """
-    margins = pong.get("context_margins")
-    if isinstance(margins, dict) and isinstance(margins.get(method), int):
-        base = max(0, margins[method])
-    else:
-        margin = pong.get("context_margin")
-        base = max(0, margin) if isinstance(margin, int) else DEFAULT_MARGIN
-    return 4 * math.ceil(base * max(1.0, style_scale) / 4)
-
-
-def engine_options(settings: Settings, method: str, masked: bool) -> Dict[str, Any]:
-    """The ``options`` of a stylize request; feathering only applies to a selection."""
     preserve = {"off": False, "luminance": "luminance", "histogram": "histogram"}[settings.preserve_colors]
-    return {"method": method, "strength": settings.strength, "preserve_colors": preserve,
-            "style_scale": settings.style_scale, "feather": settings.feather if masked else 0.0}
+    options = {"method": method, "strength": settings.strength, "preserve_colors": preserve,
+               "feather": settings.feather if masked else 0.0}
+    options.update(stroke.stroke_options(pong, settings.style_scale_auto, settings.style_scale, settings.detail,
+                                         canvas))
+    return options
 
 
 def active_styles(choices: Sequence[StyleChoice]) -> List[StyleChoice]:

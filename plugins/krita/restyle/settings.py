@@ -46,7 +46,9 @@ class Settings:
     method: str = "fast"
     strength: float = 1.0
     preserve_colors: str = "off"
-    style_scale: float = 1.0
+    style_scale: float = 1.0  # used when style_scale_auto is off (or the engine has no "auto")
+    style_scale_auto: bool = True  # strokes sized for the whole image: those of a 1024 px picture
+    detail: float = 1.0  # above style scale 1: how much of the full-resolution pass's sharp edges to add
     selection_only: bool = True
     feather: float = 0.0
     extra: Dict[str, Any] = field(default_factory=dict)  # keys this version does not know, kept as they are
@@ -63,7 +65,8 @@ def from_dict(data: Dict[str, Any]) -> Settings:
     if isinstance(data.get("engine_endpoint"), str):
         values["engine_endpoint"] = data["engine_endpoint"]
     for name, low, high in (("engine_timeout_s", 1.0, 3600.0), ("start_wait_s", 1.0, 3600.0),
-                            ("strength", 0.0, 1.0), ("style_scale", 1 / 16, 16.0), ("feather", 0.0, 1000.0)):
+                            ("strength", 0.0, 1.0), ("style_scale", 1 / 16, 16.0), ("detail", 0.0, 1.0),
+                            ("feather", 0.0, 1000.0)):
         value = data.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             values[name] = float(min(high, max(low, value)))
@@ -71,8 +74,9 @@ def from_dict(data: Dict[str, Any]) -> Settings:
         values["method"] = data["method"]
     if data.get("preserve_colors") in PRESERVE:
         values["preserve_colors"] = data["preserve_colors"]
-    if isinstance(data.get("selection_only"), bool):
-        values["selection_only"] = data["selection_only"]
+    for name in ("selection_only", "style_scale_auto"):
+        if isinstance(data.get(name), bool):
+            values[name] = data[name]
     styles = data.get("styles")
     if isinstance(styles, list):
         values["styles"] = tuple(s for s in map(_style_from_dict, styles) if s is not None)

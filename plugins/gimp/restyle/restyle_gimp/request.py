@@ -1,14 +1,15 @@
 """The procedure's arguments and how their values become an engine request."""
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 
+from engine import style_scale as stroke
+
 from .errors import PluginError
 
-DEFAULT_MARGIN = 64
+context_margin = stroke.context_margin
 
 PROCEDURE = "plug-in-restyle"
 METHODS = (
@@ -47,8 +48,14 @@ ARGUMENTS = (
     Argument("strength", "double", "S_trength", "How much of the style to apply (0..1)", 1.0, 0.0, 1.0),
     Argument("preserve-colors", "choice", "Preserve co_lours", "Keep the image's colours",
              "off", choices=PRESERVE_COLORS),
-    Argument("style-scale", "double", "Style sc_ale", "Above 1: bigger strokes; below 1: finer",
-             1.0, 0.25, 4.0),
+    Argument("style-scale", "double", "Style sc_ale",
+             "Above 1: bigger strokes; below 1: finer (used when Stroke size auto is off)", 1.0, 0.25, 8.0),
+    Argument("stroke-size-auto", "boolean", "Stroke size a_uto",
+             "Strokes sized for the whole image, as large relative to it as on a 1024 px picture, whatever its "
+             "size (Style scale is then not used)", True),
+    Argument("detail", "double", "_Detail",
+             "With big strokes (style scale above 1): how much of the picture's sharp edges a pass at full "
+             "resolution adds; 0: softer, and faster", 1.0, 0.0, 1.0),
     Argument("selection-only", "boolean", "Selection o_nly",
              "Stylize only the selection (the whole layer when nothing is selected)", True),
     Argument("feather", "double", "_Feather", "Soften the selection's edge by this many pixels",
@@ -119,15 +126,26 @@ def method_for(choice: str, sources: Sequence[StyleSource]) -> str:
     return "preset" if any(s.preset is not None for s in sources) else "arbitrary"
 
 
-def engine_options(values: Mapping[str, Any], method: str, masked: bool) -> dict:
-    """The engine's options from the procedure's values; feather only applies to a selection."""
-    return {
+def style_scale(values: Mapping[str, Any], pong: Mapping[str, Any], canvas: Tuple[int, int]) -> float:
+    """The style scale the job runs at, for its context margin: "auto" worked out for the whole image."""
+    return stroke.request_style_scale(pong, bool(values["stroke-size-auto"]), float(values["style-scale"]), canvas)
+
+
+def engine_options(values: Mapping[str, Any], method: str, masked: bool, pong: Mapping[str, Any],
+                   canvas: Tuple[int, int]) -> dict:
+    """The engine's options from the procedure's values; feather only applies to a selection.
+
+    ``canvas`` is the image's size: with Stroke size auto a selection gets the strokes of the whole image.
+    """
+    options = {
         "method": method,
         "strength": float(values["strength"]),
         "preserve_colors": PRESERVE_VALUES[values["preserve-colors"]],
-        "style_scale": float(values["style-scale"]),
         "feather": float(values["feather"]) if masked else 0.0,
     }
+    options.update(stroke.stroke_options(pong, bool(values["stroke-size-auto"]), float(values["style-scale"]),
+                                         float(values["detail"]), canvas))
+    return options
 
 
 def style_entries(sources: Sequence[StyleSource], weights: Sequence[float],
@@ -147,16 +165,3 @@ def style_entries(sources: Sequence[StyleSource], weights: Sequence[float],
 def layer_name(sources: Sequence[StyleSource]) -> str:
     """The new layer's name, after its styles."""
     return "Style: " + " + ".join(s.label for s in sources)
-
-
-def context_margin(pong: Mapping[str, Any], method: str, style_scale: float = 1.0) -> int:
-    """Pixels of context the engine wants around a selection for ``method``.
-
-    The engine states margins at style scale 1; a larger scale runs the net on a smaller image, so
-    its receptive field covers proportionally more pixels (rounded up to the net's 4-pixel grid).
-    """
-    margins = pong.get("context_margins")
-    base = margins.get(method) if isinstance(margins, dict) else None
-    if not isinstance(base, int):
-        base = pong.get("context_margin") if isinstance(pong.get("context_margin"), int) else DEFAULT_MARGIN
-    return 4 * math.ceil(max(0, base) * max(1.0, style_scale) / 4)
