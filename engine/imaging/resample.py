@@ -29,10 +29,9 @@ def resize_tensor(x: torch.Tensor, extent: Extent, mode: str = "bicubic") -> tor
     shrinking = extent.width < x.shape[-1] or extent.height < x.shape[-2]
     size = (extent.height, extent.width)
     if mode == "area":
-        y = F.interpolate(x, size=size, mode="area")
-    else:
-        y = F.interpolate(x, size=size, mode=mode, align_corners=False, antialias=shrinking)
-    return y.clamp_(0.0, 1.0)
+        return F.interpolate(x, size=size, mode="area")  # a mean of inputs: stays in 0..1
+    y = F.interpolate(x, size=size, mode=mode, align_corners=False, antialias=shrinking)
+    return y.clamp_(0.0, 1.0) if mode == "bicubic" else y  # bilinear weights are convex: no overshoot to clamp
 
 
 def resize(rgb: np.ndarray, extent: Extent) -> np.ndarray:

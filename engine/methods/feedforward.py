@@ -90,6 +90,7 @@ class FeedForwardMethod:
         as ``detail * fine + up(coarse - detail * down(fine))``: one full-size image less, and the
         pass's memory layout, which the caller reads without a copy.
         """
+        coarse = coarse.contiguous()  # the net's channels-last output: enlarging it as NCHW is 2x faster here
         fine = run_transformer(self.transformer, cond, self.plan, resize_tensor(coarse, extent, mode="bilinear"),
                                self.tiling, meter)
         working = Extent(coarse.shape[-1], coarse.shape[-2])
