@@ -15,7 +15,7 @@ BENCH = REPO.parent / "shared" / "bench"
 sys.path.insert(0, str(REPO))
 
 import engine  # noqa: E402
-from engine.contact_sheet import grid  # noqa: E402
+from engine.cli.contact_sheet import grid  # noqa: E402
 
 
 def main(out: str = str(REPO / "docs" / "compare_stl.png")) -> None:

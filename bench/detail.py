@@ -38,7 +38,7 @@ import engine  # noqa: E402  (before torch: it sets the engine's OpenMP policy)
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from engine.geometry import Bounds, Extent  # noqa: E402
+from engine.client.geometry import Bounds, Extent  # noqa: E402
 from engine.imaging.resample import resize, resize_tensor, to_array, to_tensor  # noqa: E402
 from engine.methods.base import RegionJob, StyleRef  # noqa: E402
 from engine.methods.transformer_runner import run_transformer  # noqa: E402

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import engine  # noqa: E402
-from engine.contact_sheet import grid  # noqa: E402
+from engine.cli.contact_sheet import grid  # noqa: E402
 from engine.style_scale import auto_style_scale  # noqa: E402
 
 from detail import BENCH, load_square  # noqa: E402

@@ -154,7 +154,7 @@ def method_case(size: int, options: dict) -> dict:
     import numpy as np
     import torch
 
-    from engine.geometry import Bounds
+    from engine.client.geometry import Bounds
     from engine.methods.base import MethodSettings, RegionJob, StyleRef
     from engine.methods.optimize import OptimizeMethod
 
@@ -304,7 +304,7 @@ def render_sheet(path: Path, size: int = 256, tile: int = 192, iterations: int =
     from PIL import Image
 
     import engine
-    from engine.contact_sheet import grid
+    from engine.cli.contact_sheet import grid
 
     def load(p: Path, side: int) -> np.ndarray:
         return np.asarray(Image.open(p).convert("RGB").resize((side, side), Image.LANCZOS))

@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.client import EngineClient, Image  # noqa: E402
-from engine.server import Server, ServerConfig  # noqa: E402
-from engine.shm import available as shm_available  # noqa: E402
-from engine.stylize_request import Limits  # noqa: E402
+from engine.client.shm import available as shm_available  # noqa: E402
+from engine.server.router import Server, ServerConfig  # noqa: E402
+from engine.server.stylize_request import Limits  # noqa: E402
 
 SIDES = (1024, 4096)
 DTYPES = ("uint8", "uint16")

@@ -1,17 +1,17 @@
-"""Stroke size: the style scale's range, "auto" (the strokes of a 1024 px picture at any size), and what a
-client sends for them. Standard library only: the protocol checks use it, and the plugins carry a copy.
+"""Stroke size in the engine: the style scale's range and detail's, and "auto" (the strokes of a 1024 px
+picture at any size). Standard library only: the Stylizer and the server's request checks use it.
+
+What a client sends for these is engine/client/stroke_size.py, which works "auto" out from the pong
+(``style_scale_range``, ``style_scale_auto_side``: the numbers here).
 """
 from __future__ import annotations
 
-import math
-from typing import Any, Dict, Mapping, Sequence, Tuple, Union
+from typing import Union
 
 AUTO = "auto"
 AUTO_REFERENCE_SIDE = 1024  # "auto": strokes as large, relative to the picture, as at this longer side
 STYLE_SCALE_RANGE = (0.25, 8.0)
 DETAIL_RANGE = (0.0, 1.0)
-FEATURES = ("detail", "style_scale_auto")  # what an engine's pong lists when it takes "auto", detail, canvas_size
-DEFAULT_MARGIN = 64  # context pixels at style scale 1 when an engine does not say
 
 StyleScale = Union[float, str]  # a number in STYLE_SCALE_RANGE, or AUTO
 
@@ -21,54 +21,7 @@ def is_auto(value: object) -> bool:
     return isinstance(value, str) and value == AUTO
 
 
-def auto_style_scale(width: int, height: int, side: int = AUTO_REFERENCE_SIDE,
-                     scale_range: Sequence[float] = STYLE_SCALE_RANGE) -> float:
-    """The style scale that gives a ``width`` x ``height`` picture the strokes of a ``side`` px one."""
-    low, high = scale_range
-    return min(high, max(low, max(width, height) / side))
-
-
-def engine_takes_stroke_size(pong: Mapping[str, Any]) -> bool:
-    """Whether the engine takes "auto", ``detail`` and ``canvas_size`` (its pong lists both features)."""
-    features = pong.get("features")
-    return isinstance(features, list) and all(name in features for name in FEATURES)
-
-
-def engine_auto_scale(pong: Mapping[str, Any], canvas: Tuple[int, int]) -> float:
-    """The number "auto" stands for on this engine (its pong's reference side and range) for ``canvas``."""
-    side = pong.get("style_scale_auto_side")
-    scale_range = pong.get("style_scale_range")
-    if not (isinstance(side, int) and side > 0):
-        side = AUTO_REFERENCE_SIDE
-    if not (isinstance(scale_range, list) and len(scale_range) == 2
-            and all(isinstance(v, (int, float)) and v > 0 for v in scale_range)):
-        scale_range = STYLE_SCALE_RANGE
-    return auto_style_scale(canvas[0], canvas[1], side, scale_range)
-
-
-def request_style_scale(pong: Mapping[str, Any], auto: bool, style_scale: float, canvas: Tuple[int, int]) -> float:
-    """The style scale a request will run at: "auto" worked out for ``canvas`` where the engine takes it."""
-    return engine_auto_scale(pong, canvas) if auto and engine_takes_stroke_size(pong) else style_scale
-
-
-def stroke_options(pong: Mapping[str, Any], auto: bool, style_scale: float, detail: float,
-                   canvas: Tuple[int, int]) -> Dict[str, Any]:
-    """The request options for the stroke size; an engine without the features gets the number only."""
-    if not engine_takes_stroke_size(pong):
-        return {"style_scale": style_scale}
-    if auto:
-        return {"style_scale": AUTO, "canvas_size": [int(canvas[0]), int(canvas[1])], "detail": detail}
-    return {"style_scale": style_scale, "detail": detail}
-
-
-def context_margin(pong: Mapping[str, Any], method: str, style_scale: float = 1.0) -> int:
-    """Pixels of context the engine wants around a selection for ``method`` at ``style_scale``.
-
-    The engine states margins at style scale 1; a larger scale runs the net on a smaller image, so
-    its receptive field covers proportionally more pixels (rounded up to the net's 4-pixel grid).
-    """
-    margins = pong.get("context_margins")
-    base = margins.get(method) if isinstance(margins, dict) else None
-    if not isinstance(base, int):
-        base = pong.get("context_margin") if isinstance(pong.get("context_margin"), int) else DEFAULT_MARGIN
-    return 4 * math.ceil(max(0, base) * max(1.0, style_scale) / 4)
+def auto_style_scale(width: int, height: int) -> float:
+    """The style scale that gives a ``width`` x ``height`` picture the strokes of an AUTO_REFERENCE_SIDE px one."""
+    low, high = STYLE_SCALE_RANGE
+    return min(high, max(low, max(width, height) / AUTO_REFERENCE_SIDE))

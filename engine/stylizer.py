@@ -12,9 +12,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .client.geometry import Bounds, Extent
 from .device import resolve_device
 from .errors import BadInput
-from .geometry import Bounds, Extent
 from .imaging.color import luminance_transfer, match_color_statistics
 from .imaging.io import check_size, image_to_array, read_image_with_metadata
 from .imaging.masks import MaskLike, composite, coerce_mask, feather_mask, mask_bounds

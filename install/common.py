@@ -4,66 +4,37 @@ Standard library only; runs under any Python >= 3.8, including a host applicatio
 """
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINE = REPO / "engine"
 MARKER = ".restyle-install"  # marks a folder this installer made, so a reinstall may replace it
-VENDORED_INIT = '"""Copy of restyle\'s engine client (standard library + pyzmq), written by install/install.py."""\n'
+VENDORED_INIT = '"""Holds a copy of restyle\'s engine/client package, written by install/install.py."""\n'
 
 
 class InstallError(Exception):
     """The install cannot go on; the message says what to do."""
 
 
-def engine_imports(source: str) -> List[str]:
-    """Sibling engine modules a module's source imports (``from .x import``, ``from engine.x import``)."""
-    names = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom):
-            if node.level == 1 and node.module:
-                names.append(node.module.split(".")[0])
-            elif node.level == 1:
-                names += [alias.name for alias in node.names]
-            elif node.level == 0 and node.module and node.module.startswith("engine."):
-                names.append(node.module.split(".")[1])
-    return names
+def vendor_client(dest: Path) -> None:
+    """Copy the engine's client package, ``engine/client/`` whole, into ``dest/engine/client``.
 
-
-def module_closure(roots: Iterable[str], engine_dir: Path = ENGINE) -> List[str]:
-    """``roots`` and every engine module they import, transitively, in a stable order."""
-    seen: List[str] = []
-    todo = list(roots)
-    while todo:
-        name = todo.pop(0)
-        if name in seen:
-            continue
-        path = engine_dir / f"{name}.py"
-        if not path.is_file():
-            raise InstallError(f"engine/{name}.py is missing; run the installer from a complete restyle checkout")
-        seen.append(name)
-        todo += engine_imports(path.read_text(encoding="utf-8"))
-    return seen
-
-
-def vendor_engine(dest: Path, roots: Sequence[str], engine_dir: Path = ENGINE) -> List[str]:
-    """Copy the engine modules ``roots`` need into ``dest/engine`` as a package; return their names."""
-    names = module_closure(roots, engine_dir)
+    ``dest/engine`` gets a one-line ``__init__.py`` of its own: no other module of the engine goes into a plugin.
+    """
+    source = ENGINE / "client"
+    if not (source / "__init__.py").is_file():
+        raise InstallError(f"{source} is missing; run the installer from a complete restyle checkout")
     package = dest / "engine"
     if package.exists():
         shutil.rmtree(package)
-    package.mkdir(parents=True)
+    shutil.copytree(source, package / "client", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (package / "__init__.py").write_text(VENDORED_INIT, encoding="utf-8")
-    for name in names:
-        shutil.copy2(engine_dir / f"{name}.py", package / f"{name}.py")
-    return names
 
 
 def replace_folder(src: Path, dest: Path, keep: Sequence[str] = ()) -> None:

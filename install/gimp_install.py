@@ -14,7 +14,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from xml.parsers.expat import ExpatError
 
 from common import (REPO, InstallError, can_import_zmq, default_start_command, replace_folder, unpack_wheel,
-                    vendor_engine)
+                    vendor_client)
 
 FLAG = "--gimp"
 HELP = "install the GIMP 3 plug-in (Filters › Style Transfer…)"
@@ -25,7 +25,6 @@ from restyle_gimp.errors import PluginError  # noqa: E402
 from restyle_gimp.settings import SETTINGS_NAME, EngineSettings, load_settings, save_settings  # noqa: E402
 
 NAME = "restyle"
-ENGINE_MODULES = ("client", "geometry", "style_scale")
 NEWEST_KNOWN = "3.2"  # the user folder to make when no GIMP 3 is found at all: the current stable line
 VERSION = re.compile(r"3\.\d+")  # a GIMP 3 user folder's name (3.0, 3.2, ...); 2.10 and others are not ours
 BINARY = re.compile(r"gimp(?:-console)?-(3\.\d+)(?:\.exe)?", re.IGNORECASE)  # gimp-3.2, gimp-console-3.0.exe
@@ -189,7 +188,7 @@ def install(args: argparse.Namespace) -> List[str]:
         dest = target.folder / NAME
         previous = _previous_settings(dest / SETTINGS_NAME)
         replace_folder(PLUGIN, dest)
-        vendor_engine(dest, ENGINE_MODULES)
+        vendor_client(dest)
         if args.pyzmq_wheel:
             unpack_wheel(args.pyzmq_wheel, dest / "vendor")
         entry = dest / f"{NAME}.py"

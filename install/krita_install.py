@@ -15,13 +15,12 @@ from types import ModuleType
 from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from common import (REPO, InstallError, can_import_zmq, default_start_command, replace_folder, unpack_wheel,
-                    vendor_engine)
+                    vendor_client)
 
 FLAG = "--krita"
 HELP = "install the Krita plugin (Filter › Style Transfer…)"
 PLUGIN = REPO / "plugins" / "krita"
 NAME = "restyle"
-ENGINE_MODULES = ("client", "geometry", "style_scale")
 DETECT = "detect"  # --fetch-pyzmq without a version: the Python found in Krita's installation
 # The Python that Krita's own builds (Windows, macOS, AppImage) bundle, per Krita line; used for an AppImage,
 # which cannot be looked into without mounting it. Source: ext_python/CMakeLists.txt in KDE's krita-deps-management
@@ -247,7 +246,7 @@ def install(args: argparse.Namespace) -> List[str]:
     pykrita.mkdir(parents=True, exist_ok=True)
     replace_folder(PLUGIN / NAME, dest)
     shutil.copy2(PLUGIN / f"{NAME}.desktop", pykrita / f"{NAME}.desktop")
-    vendor_engine(dest, ENGINE_MODULES)
+    vendor_client(dest)
     lines = [f"Krita plugin installed in {dest}"]
     lines += _pyzmq(args, dest, fetch)
 

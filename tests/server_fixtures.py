@@ -25,9 +25,9 @@ if str(ROOT) not in sys.path:
 
 from engine.errors import BadInput  # noqa: E402
 from engine.progress import ProgressMeter  # noqa: E402
-from engine.protocol import ENGINE_TYPES, Frame, Message, deserialize, serialize  # noqa: E402
-from engine.server import Server, ServerConfig  # noqa: E402
-from engine.stylize_request import Limits  # noqa: E402
+from engine.client.protocol import ENGINE_TYPES, Frame, Message, deserialize, serialize  # noqa: E402
+from engine.server.router import Server, ServerConfig  # noqa: E402
+from engine.server.stylize_request import Limits  # noqa: E402
 
 PRESETS = ("wave", "mosaic", "udnie")
 MARGINS = {"arbitrary": 64, "preset": 32, "optimize": 128}

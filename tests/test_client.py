@@ -16,11 +16,11 @@ from import_guard import run_without_heavy_imports
 import zmq
 
 from engine.client import EngineClient, EngineError, EngineNotRunning, Image, JobCancelled, Result
-from engine.discovery import write_discovery
-from engine.protocol import serialize
+from engine.client.discovery import write_discovery
+from engine.client.protocol import serialize
 from server_fixtures import ROOT, FakeStylizer, invert, running_server, server_process
 
-CLIENT_MODULES = ("engine/client.py", "engine/protocol.py", "engine/discovery.py", "engine/shm.py")
+CLIENT_MODULES = sorted((ROOT / "engine" / "client").glob("*.py"))
 
 
 def rgba(width, height, seed=0):
@@ -40,48 +40,33 @@ def engine(tmp_path):
         yield server
 
 
-def client_closure() -> list:
-    """engine/client.py and the engine modules it imports, transitively (what the plugin installers copy)."""
-    names, todo = [], ["client"]
-    while todo:
-        name = todo.pop()
-        if name not in names:
-            names.append(name)
-            tree = ast.parse((ROOT / "engine" / f"{name}.py").read_text())
-            todo += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1]
-    return sorted(names)
-
-
-def test_the_client_needs_only_protocol_discovery_and_shm():
-    assert client_closure() == ["client", "discovery", "protocol", "shm"]
-
-
-def test_client_modules_import_without_numpy_or_torch(tmp_path):
-    package = tmp_path / "engine"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    for name in client_closure():
-        shutil.copy(ROOT / "engine" / f"{name}.py", package / f"{name}.py")
+def test_every_client_module_imports_without_numpy_torch_or_pil(tmp_path):
+    """The package alone, as the installers copy it into a plugin: ``engine/client/`` under an empty ``engine``."""
+    shutil.copytree(ROOT / "engine" / "client", tmp_path / "engine" / "client",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "engine" / "__init__.py").write_text("")
+    modules = ", ".join(f"engine.client.{path.stem}" for path in CLIENT_MODULES if path.stem != "__init__")
     out = run_without_heavy_imports(
+        f"import {modules}\n"
         "from engine.client import EngineClient, Image, Result, EngineError, EngineNotRunning, JobCancelled\n"
-        "print(Image(1, 1, 3, 'uint8', bytes(3)).nbytes)\n",
+        "print(Image(1, 1, 3, 'uint8', bytes(3)).nbytes, sys.modules['engine.client'].__file__)\n",
         cwd=tmp_path,
         isolated=False,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "3"
+    assert out.stdout.split() == ["3", str(tmp_path / "engine" / "client" / "__init__.py")]
 
 
-@pytest.mark.parametrize("path", CLIENT_MODULES)
+@pytest.mark.parametrize("path", CLIENT_MODULES, ids=lambda path: path.name)
 def test_client_modules_are_python_3_8_code(path):
-    tree = ast.parse((ROOT / path).read_text(), feature_version=(3, 8))
+    tree = ast.parse(path.read_text(), feature_version=(3, 8))
     annotations = {id(n) for node in ast.walk(tree) for n in ast.walk(getattr(node, "annotation", None) or
                                                                       getattr(node, "returns", None) or ast.Pass())}
     generic = [node.lineno for node in ast.walk(tree)
                if isinstance(node, ast.Subscript) and id(node) not in annotations
                and isinstance(node.value, ast.Name) and node.value.id in ("list", "dict", "tuple", "set", "type")]
     assert generic == [], f"builtin generics evaluated at run time (3.9+) on lines {generic}"
-    assert "from __future__ import annotations" in (ROOT / path).read_text()
+    assert "from __future__ import annotations" in path.read_text()
 
 
 def test_ping_returns_the_pong(engine):
@@ -221,7 +206,7 @@ def test_nothing_listening_raises_engine_not_running_after_the_timeout(tmp_path)
 
 
 def test_the_client_finds_the_engine_and_its_curve_key_through_the_discovery_file(tmp_path, monkeypatch):
-    from engine.keys import generate_keys, load_server_keys
+    from engine.client.keys import generate_keys, load_server_keys
 
     monkeypatch.setenv("RESTYLE_RUNTIME_DIR", str(tmp_path))
     keys = load_server_keys(generate_keys(tmp_path / "keys")[1])
@@ -355,7 +340,7 @@ def test_a_stale_discovery_file_counts_as_not_running(tmp_path, monkeypatch):
 
 def test_the_discovery_file_is_private(tmp_path, monkeypatch):
     monkeypatch.setenv("RESTYLE_RUNTIME_DIR", str(tmp_path / "rt"))
-    from engine.discovery import ensure_runtime_dir
+    from engine.client.discovery import ensure_runtime_dir
 
     folder = ensure_runtime_dir()
     assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
@@ -430,7 +415,7 @@ def test_when_the_engine_cannot_map_the_segment_the_client_sends_pixels_inline(s
 ])
 def test_the_engine_refuses_segments_it_must_not_map(shm_engine, name, make):
     from server_fixtures import RawClient
-    from engine.protocol import Frame
+    from engine.client.protocol import Frame
 
     (shm_engine.folder / "real").write_bytes(b"\0" * 48)
     if make:
@@ -453,7 +438,7 @@ def test_the_engine_refuses_segments_it_must_not_map(shm_engine, name, make):
     ],
 )
 def test_a_started_engine_gets_a_huge_page_heap_on_linux_only(environ, platform, expected):
-    from engine.client import engine_environment
+    from engine.client.engine_client import engine_environment
 
     env = engine_environment({"PATH": "/bin", **environ}, platform)
     assert env.get("GLIBC_TUNABLES") == expected
@@ -461,9 +446,9 @@ def test_a_started_engine_gets_a_huge_page_heap_on_linux_only(environ, platform,
 
 
 def test_regions_are_refused_before_sending_when_the_engine_does_not_list_them(tmp_path, monkeypatch):
-    import engine.server
+    import engine.server.router
 
-    monkeypatch.setattr(engine.server, "FEATURES", ())  # an engine from before regions
+    monkeypatch.setattr(engine.server.router, "FEATURES", ())  # an engine from before regions
     fake = FakeStylizer(steps=1)
     with running_server(tmp_path, fake) as server:
         with EngineClient(server.endpoint, timeout_s=5) as client:
@@ -481,9 +466,9 @@ def test_regions_are_refused_before_sending_when_the_engine_does_not_list_them(t
 ])
 def test_detail_and_auto_scale_are_refused_before_sending_when_the_engine_does_not_list_them(tmp_path, monkeypatch,
                                                                                                 options, feature):
-    import engine.server
+    import engine.server.router
 
-    monkeypatch.setattr(engine.server, "FEATURES", ("regions",))  # an engine from before detail and auto
+    monkeypatch.setattr(engine.server.router, "FEATURES", ("regions",))  # an engine from before detail and auto
     fake = FakeStylizer(steps=1)
     with running_server(tmp_path, fake) as server:
         with EngineClient(server.endpoint, timeout_s=5) as client:

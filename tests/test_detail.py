@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 
 import engine
+from engine.client.geometry import Bounds, Extent
 from engine.errors import BadInput
-from engine.geometry import Bounds, Extent
 from engine.imaging.resample import resize
 from engine.methods.base import MethodSettings, RegionJob, StyleRef
 from engine.methods.feedforward import ArbitraryMethod

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.doctor import plugin_check, plugin_checks
-from engine.plugins_found import MARKER, InstalledPlugin, installed_plugins, krita_version
+from engine.cli.doctor import plugin_check, plugin_checks
+from engine.cli.plugins_found import MARKER, InstalledPlugin, installed_plugins, krita_version
 
 SYSINFO = "Krita\n\n Version: 5.2.9\n Hidpi: true\n\nQt\n\n  Version (compiled): 5.15.7\n"
 
@@ -124,7 +124,7 @@ def test_doctor_pings_the_engine_a_plugin_names(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("RESTYLE_RUNTIME_DIR", str(tmp_path / "runtime"))
     monkeypatch.delenv("GIMP3_DIRECTORY", raising=False)
-    monkeypatch.setattr("engine.doctor.CHECKS", [])  # only the plugin lines
+    monkeypatch.setattr("engine.cli.doctor.CHECKS", [])  # only the plugin lines
     with running_server(tmp_path) as server:
         _gimp(home / ".config" / "GIMP" / "3.2", {"start_command": None, "endpoint": server.endpoint})
         _krita(home / ".local" / "share" / "krita", {"engine_command": [], "engine_endpoint": ""})

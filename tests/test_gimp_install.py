@@ -16,6 +16,7 @@ import pytest
 from import_guard import run_without_heavy_imports
 
 ROOT = Path(__file__).resolve().parents[1]
+CLIENT = ROOT / "engine" / "client"  # what the installers copy into the plugin, whole
 sys.path.insert(0, str(ROOT / "install"))
 
 import common  # noqa: E402
@@ -141,12 +142,6 @@ def test_interp_files_name_gimps_python(tmp_path):
     assert gimp_install.gimp_python([tmp_path / "missing", tmp_path]) == "C:/GIMP 3/bin/python.exe"
 
 
-def test_engine_imports_follow_relative_and_absolute_engine_imports():
-    source = "import os\nfrom .protocol import A\nfrom . import geometry\nfrom engine.discovery import b\nimport zmq\n"
-    assert common.engine_imports(source) == ["protocol", "geometry", "discovery"]
-    assert set(common.module_closure(["client"])) >= {"client", "protocol", "discovery"}
-
-
 def _install(tmp_path, *args):
     return subprocess.run([*INSTALL, "--gimp", "--gimp-dir", str(tmp_path / "plug-ins"), *args],
                           capture_output=True, text=True, env=dict(os.environ, PATH="/usr/bin:/bin"))
@@ -159,15 +154,18 @@ def test_installed_plugin_is_executable_and_self_contained(tmp_path):
     assert f"GIMP 3 plug-in installed in {dest}" in proc.stdout and "Filters › Style Transfer" in proc.stdout
     assert (dest / "restyle.py").stat().st_mode & stat.S_IXUSR
     assert json.loads((dest / "engine.json").read_text())["endpoint"] == "tcp://127.0.0.1:5599"
+    engine = dest / "engine"
+    assert sorted(p.name for p in engine.iterdir()) == ["__init__.py", "client"]  # no other engine module
+    assert sorted(p.name for p in (engine / "client").iterdir()) == sorted(p.name for p in CLIENT.glob("*.py"))
     out = run_without_heavy_imports(
-        "import engine.client, engine.geometry\n"
+        "from engine.client import EngineClient\n"
         "from restyle_gimp import formats, messages, pixels, region, request, settings\n"
-        "print(engine.client.__file__)\n",
+        "print(EngineClient.__module__, sys.modules['engine.client'].__file__)\n",
         cwd=tmp_path,
         path=dest,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == str(dest / "engine" / "client.py")
+    assert out.stdout.split() == ["engine.client.engine_client", str(engine / "client" / "__init__.py")]
 
 
 def test_reinstall_keeps_the_engine_settings_unless_told_otherwise(tmp_path):
@@ -244,7 +242,8 @@ def test_install_goes_into_the_gimp_3_0_and_3_2_user_folders(tmp_path):
     for version in ("3.0", "3.2"):
         dest = gimp / version / "plug-ins" / "restyle"
         assert (dest / "restyle.py").stat().st_mode & stat.S_IXUSR
-        assert (dest / "engine" / "client.py").is_file() and (dest / "restyle_gimp" / "settings.py").is_file()
+        assert (dest / "engine" / "client" / "engine_client.py").is_file()
+        assert (dest / "restyle_gimp" / "settings.py").is_file()
         assert json.loads((dest / "engine.json").read_text())["endpoint"] == "tcp://127.0.0.1:5599"
     assert not (gimp / "2.10" / "plug-ins").exists()
 

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "gimp" / "restyle"))
 
-from engine.geometry import Bounds  # noqa: E402
+from engine.client.geometry import Bounds  # noqa: E402
 from restyle_gimp.errors import PluginError  # noqa: E402
 from restyle_gimp.region import plan_region  # noqa: E402
 

@@ -11,7 +11,7 @@ PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "gimp" / "restyle"
 sys.path.insert(0, str(PLUGIN))
 
 from engine.client import EngineError, EngineNotRunning, Image, JobCancelled  # noqa: E402
-from engine.stylize_request import SHARED_OPTIONS  # noqa: E402
+from engine.server.stylize_request import SHARED_OPTIONS  # noqa: E402
 from restyle_gimp import messages  # noqa: E402
 from restyle_gimp.errors import PluginError  # noqa: E402
 from restyle_gimp.request import (ARGUMENTS, StyleSource, engine_options, layer_name, method_for,  # noqa: E402

@@ -14,6 +14,7 @@ import pytest
 from import_guard import run_without_heavy_imports
 
 ROOT = Path(__file__).resolve().parents[1]
+CLIENT = ROOT / "engine" / "client"  # what the installers copy into the plugin, whole
 sys.path.insert(0, str(ROOT / "install"))
 
 import install as installer  # noqa: E402
@@ -73,14 +74,17 @@ def test_installed_plugin_is_enabled_and_imports_its_own_client_without_numpy(tm
     assert rc.read_text() == "[MainWindow]\nState=abc\n\n[python]\nenable_restyle=true\n"
     settings = json.loads((tmp_path / "krita" / "restyle" / "settings.json").read_text())
     assert settings["engine_endpoint"] == "tcp://127.0.0.1:5599" and settings["engine_command"] == []
+    engine = pykrita / "restyle" / "engine"
+    assert sorted(p.name for p in engine.iterdir()) == ["__init__.py", "client"]  # no other engine module
+    assert sorted(p.name for p in (engine / "client").iterdir()) == sorted(p.name for p in CLIENT.glob("*.py"))
     out = run_without_heavy_imports(
         "from restyle import engine_link, job, pixels, region, request, settings\n"
-        "print(engine_link.client.__file__)\n",
+        "print(engine_link.client.__file__, engine_link.client.EngineClient.__module__)\n",
         cwd=tmp_path,
         path=pykrita,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == str(pykrita / "restyle" / "engine" / "client.py")
+    assert out.stdout.split() == [str(engine / "client" / "__init__.py"), "restyle.engine.client.engine_client"]
 
 
 def test_reinstall_keeps_the_users_choices_and_engine_unless_told_otherwise(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "krita"))
 
 from engine.client import EngineError, EngineNotRunning, Image, JobCancelled, Result  # noqa: E402
-from engine.geometry import Bounds, Extent  # noqa: E402
+from engine.client.geometry import Bounds, Extent  # noqa: E402
 from restyle import job, pixels, region, request, settings  # noqa: E402
 from restyle.settings import Settings, StyleChoice  # noqa: E402
 

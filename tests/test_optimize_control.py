@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.geometry import Extent
+from engine.client.geometry import Extent
 from engine.optimize import control
 
 

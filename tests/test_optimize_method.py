@@ -7,8 +7,8 @@ import torch
 from PIL import Image
 
 from engine.cli import main
+from engine.client.geometry import Bounds, Extent
 from engine.errors import BadInput, TooLarge
-from engine.geometry import Bounds, Extent
 from engine.methods.base import MethodSettings, RegionJob, StyleRef
 from engine.methods.optimize import OptimizeMethod, paste_regions
 from engine.optimize import memory

@@ -8,7 +8,7 @@ import io
 import pytest
 import torch
 
-from engine.cli_weights import ProgressBar, add_commands
+from engine.cli.weights import ProgressBar, add_commands
 from engine.errors import WeightsMissing
 from engine.optimize.backbones import load_vgg19, resolve_backbone
 from engine.optimize.weights import VGG19_FILE, fetch_vgg19, locate_vgg19

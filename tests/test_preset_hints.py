@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from engine.preset_names import PRESET_NAMES
-from engine.protocol import CLIENT_TYPES, ProtocolError, deserialize, serialize
-from engine.stylize_request import Limits, array_frame, parse_stylize
+from engine.client.protocol import CLIENT_TYPES, ProtocolError, deserialize, serialize
+from engine.server.stylize_request import Limits, array_frame, parse_stylize
 
 ROOT = Path(__file__).resolve().parents[1]
 # Where users read preset names: the engine's and plugins' messages, the installer, the docs.

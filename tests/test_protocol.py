@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine.errors import BadInput, TooLarge
-from engine.protocol import (
+from engine.client.protocol import (
     CLIENT_TYPES,
     ENGINE_TYPES,
     MAX_HEADER_BYTES,
@@ -21,7 +21,7 @@ from engine.protocol import (
     field_str,
     serialize,
 )
-from engine.stylize_request import Limits, array_frame, describe, frame_array, parse_stylize, stylizer_call
+from engine.server.stylize_request import Limits, array_frame, describe, frame_array, parse_stylize, stylizer_call
 
 
 def header_bytes(**fields) -> bytes:

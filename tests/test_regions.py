@@ -82,7 +82,7 @@ def test_work_is_limited_to_the_mask_box_plus_context(stylizer, content_small, m
     big = np.pad(content_small, ((0, 200), (0, 200), (0, 0)), mode="reflect")
     stylizer.stylize(big, "preset:frost", mask=_box_mask(big.shape, 150, 160, 158, 170))
     margin = stylizer.context_margin("preset")
-    assert seen == [engine.geometry.Bounds(160 - margin, 150 - margin, 10 + 2 * margin, 8 + 2 * margin)]
+    assert seen == [engine.client.geometry.Bounds(160 - margin, 150 - margin, 10 + 2 * margin, 8 + 2 * margin)]
 
 
 def test_several_regions_get_their_own_styles(stylizer, content_small):
@@ -127,7 +127,7 @@ def test_gray_images_stay_gray(stylizer, content_small, style_small):
 def test_mask_bounds_and_feather_reach():
     mask = np.zeros((50, 60), np.float32)
     mask[10:20, 30:35] = 1
-    assert mask_bounds(mask) == engine.geometry.Bounds(30, 10, 5, 10)
+    assert mask_bounds(mask) == engine.client.geometry.Bounds(30, 10, 5, 10)
     soft = feather_mask(mask, 4)
-    assert mask_bounds(soft) == engine.geometry.Bounds(26, 6, 13, 18)
+    assert mask_bounds(soft) == engine.client.geometry.Bounds(26, 6, 13, 18)
     assert soft.max() <= 1 and soft[15, 32] > 0.9

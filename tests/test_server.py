@@ -14,11 +14,11 @@ import zmq
 
 from engine import __version__
 from engine.client import EngineClient, EngineNotRunning, Image
+from engine.client.keys import generate_keys, load_server_keys
+from engine.client.protocol import PROTOCOL
 from engine.errors import BadInput
-from engine.keys import generate_keys, load_server_keys
-from engine.protocol import PROTOCOL
-from engine.server import Server, ServerConfig, check_bind, is_loopback
-from engine.stylize_request import Limits, frame_array
+from engine.server.router import Server, ServerConfig, check_bind, is_loopback
+from engine.server.stylize_request import Limits, frame_array
 from server_fixtures import (
     MARGINS,
     PRESETS,
@@ -400,7 +400,7 @@ def test_an_engine_process_answers_ping_over_tcp(tmp_path):
 def serve_args(*argv):
     import argparse
 
-    from engine.cli_server import add_commands
+    from engine.server.serve import add_commands
 
     parser = argparse.ArgumentParser(prog="restyle")
     add_commands(parser.add_subparsers())

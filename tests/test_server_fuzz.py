@@ -8,7 +8,7 @@ from typing import List, Optional, Tuple
 
 import pytest
 
-from engine.protocol import PROTOCOL
+from engine.client.protocol import PROTOCOL
 from server_fixtures import RawClient, rss_bytes, server_process
 
 DTYPES = ("uint8", "uint16", "float16", "float32")

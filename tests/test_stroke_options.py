@@ -1,7 +1,13 @@
-"""What a client sends for the stroke size, from the engine's pong (engine/style_scale.py, which the plugins carry)."""
+"""What a client sends for the stroke size, from the engine's pong (engine/client/stroke_size.py, which the plugins
+carry), and that it works "auto" out as the engine does (engine/style_scale.py)."""
 from __future__ import annotations
 
-from engine.style_scale import engine_auto_scale, engine_takes_stroke_size, request_style_scale, stroke_options
+import pytest
+
+from engine import style_scale
+from engine.client.stroke_size import (AUTO, engine_auto_scale, engine_takes_stroke_size, request_style_scale,
+                                       stroke_options)
+from engine.server.router import FEATURES
 
 NEW = {"features": ["regions", "detail", "style_scale_auto"], "style_scale_auto_side": 1024,
        "style_scale_range": [0.25, 8.0]}
@@ -29,3 +35,12 @@ def test_options_send_auto_with_the_canvas_or_the_number_and_never_new_fields_to
     assert stroke_options(OLD, True, 3.0, 0.5, (5000, 4000)) == {"style_scale": 3.0}
     assert request_style_scale(NEW, True, 3.0, (5000, 4000)) == 5000 / 1024
     assert request_style_scale(OLD, True, 3.0, (5000, 4000)) == 3.0
+
+
+@pytest.mark.parametrize("canvas", [(100, 50), (1024, 1024), (3000, 4096), (5000, 20), (20000, 9000)])
+def test_the_client_works_auto_out_as_the_engine_does_from_its_pong_or_without_one(canvas):
+    pong = {"features": list(FEATURES), "style_scale_auto_side": style_scale.AUTO_REFERENCE_SIDE,
+            "style_scale_range": list(style_scale.STYLE_SCALE_RANGE)}
+    assert engine_takes_stroke_size(pong) and AUTO == style_scale.AUTO
+    assert engine_auto_scale(pong, canvas) == style_scale.auto_style_scale(*canvas)
+    assert engine_auto_scale({}, canvas) == style_scale.auto_style_scale(*canvas)  # a pong without the numbers

@@ -7,7 +7,7 @@ import torch
 
 import engine
 import engine.nets as nets
-from engine.geometry import Extent
+from engine.client.geometry import Extent
 from engine.methods.transformer_runner import TilingConfig, gather_stats, run_transformer, sample_crops, steps_for
 from engine.nets.fast_form import ARBITRARY_PLAN, PRESET_PLAN, FastTransformer
 from engine.progress import ProgressMeter

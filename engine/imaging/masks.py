@@ -7,8 +7,8 @@ from typing import Optional, Union
 import numpy as np
 from PIL import Image
 
+from ..client.geometry import Bounds, Extent
 from ..errors import BadInput
-from ..geometry import Bounds, Extent
 from .pixels import from_float, to_float
 
 MaskLike = Union[np.ndarray, Image.Image]

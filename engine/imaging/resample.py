@@ -5,7 +5,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..geometry import Extent
+from ..client.geometry import Extent
 
 
 def to_tensor(rgb: np.ndarray) -> torch.Tensor:

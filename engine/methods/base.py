@@ -6,7 +6,7 @@ from typing import Optional, Protocol, Sequence
 
 import numpy as np
 
-from ..geometry import Bounds
+from ..client.geometry import Bounds
 from ..progress import CancelToken, ProgressCallback
 
 

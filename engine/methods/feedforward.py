@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..geometry import Extent
+from ..client.geometry import Extent
 from ..nets import load_arbitrary, load_presets, load_style_predictor
 from ..nets.fast_form import ARBITRARY_PLAN, PRESET_PLAN, Plan
 from ..nets.presets import PRESET_COUNT, find_preset

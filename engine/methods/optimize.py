@@ -7,8 +7,8 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
+from ..client.geometry import Bounds
 from ..errors import BadInput
-from ..geometry import Bounds
 from ..optimize.backbones import Backbone, load_backbone, resolve_backbone
 from ..optimize.control import region_guides
 from ..imaging.resample import to_array, to_tensor

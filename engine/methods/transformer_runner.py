@@ -15,7 +15,7 @@ from typing import Iterator, Optional
 import torch
 import torch.nn.functional as F
 
-from ..geometry import Bounds, Extent, tile_grid
+from ..client.geometry import Bounds, Extent, tile_grid
 from ..nets.fast_form import FastTransformer, Margins, Plan
 from ..nets.transformer import SIZE_MULTIPLE, Conditioning, TransformerNet
 from ..progress import ProgressMeter

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..geometry import Extent
+from ..client.geometry import Extent
 from ..imaging.resample import resize_tensor
 
 # YIQ (NTSC) as in Gatys et al. 2017, section 4: Y carries luminance, I and Q the colour.

@@ -7,7 +7,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from ..geometry import Extent
+from ..client.geometry import Extent
 from ..progress import CancelToken, ProgressCallback, ProgressMeter
 from .backbones import Backbone
 from ..imaging.resample import resize_tensor, to_tensor

@@ -6,8 +6,8 @@ from typing import Optional
 
 import torch
 
+from ..client.geometry import Extent
 from ..errors import TooLarge
-from ..geometry import Extent
 
 HEADROOM = 0.8  # use at most this share of the memory that is free now
 

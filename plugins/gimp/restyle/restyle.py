@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """GIMP 3 plug-in: Filters › Style Transfer… stylizes the active layer (or its selection) into a new layer.
 
-The only module that imports GIMP; the logic lives in ``restyle_gimp`` and the engine is reached through
-``engine.client`` (copied next to this file by ``install/install.py --gimp``).
+The only module that imports GIMP; the logic lives in ``restyle_gimp`` and the engine is reached only through
+``engine.client`` (the folder ``engine/client/``, copied next to this file by ``install/install.py --gimp``).
 """
 import os
 import sys
@@ -23,7 +23,7 @@ gi.require_version("GdkPixbuf", "2.0")
 from gi.repository import Gegl, GdkPixbuf, Gimp, GimpUi, Gio, GLib, GObject, Gtk  # noqa: E402
 
 from engine.client import EngineClient, EngineError, Image  # noqa: E402
-from engine.geometry import Bounds, Extent  # noqa: E402
+from engine.client.geometry import Bounds, Extent  # noqa: E402
 from restyle_gimp import formats, messages, pixels, request, settings  # noqa: E402
 from restyle_gimp.errors import PluginError  # noqa: E402
 from restyle_gimp.region import Region, plan_region  # noqa: E402

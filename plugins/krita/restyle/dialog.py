@@ -10,7 +10,7 @@ from .qt import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButton
                  QTabWidget, QVBoxLayout, QWidget)
 
 from . import qt_images, request
-from .engine_link import style_scale as stroke
+from .engine_link import stroke_size as stroke
 from .settings import METHODS, PRESERVE, Settings, StyleChoice
 from .worker import EngineProbe
 

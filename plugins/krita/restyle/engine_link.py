@@ -1,4 +1,5 @@
-"""The engine's client modules: the copy the installer puts in ``restyle/engine``, else the repository's ``engine``."""
+"""The engine's client package: the copy the installer puts in ``restyle/engine/client``, else the repository's
+``engine.client`` (tests). The only way the plugin reaches the engine."""
 import importlib.util
 
 try:
@@ -9,8 +10,10 @@ except ImportError as e:
                       "--pyzmq-wheel FILE` with pyzmq's wheel for Krita's Python") from e
 
 if importlib.util.find_spec(f"{__package__}.engine") is not None:
-    from .engine import client, geometry, style_scale
+    from .engine import client
+    from .engine.client import geometry, stroke_size
 else:  # a source checkout (tests): the engine package itself
-    from engine import client, geometry, style_scale  # type: ignore[no-redef]
+    from engine import client  # type: ignore[no-redef]
+    from engine.client import geometry, stroke_size  # type: ignore[no-redef]
 
-__all__ = ["client", "geometry", "style_scale"]
+__all__ = ["client", "geometry", "stroke_size"]

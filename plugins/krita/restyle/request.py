@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
-from .engine_link import style_scale as stroke
+from .engine_link import stroke_size as stroke
 from .settings import Settings, StyleChoice
 
 MAX_LAYER_NAME = 80

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from engine.geometry import Bounds
+from engine.client.geometry import Bounds
 
 from .errors import PluginError
 

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 
-from engine import style_scale as stroke
+from engine.client import stroke_size as stroke
 
 from .errors import PluginError
 

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from .discovery import DISCOVERY_NAME, RuntimeDirError, ensure_private_dir, ensure_runtime_dir, read_discovery
-from .errors import BadInput, RestyleError
-from .keys import SECRET_NAME, generate_keys, keys_dir, load_server_keys
+from ..client.discovery import DISCOVERY_NAME, RuntimeDirError, ensure_private_dir, ensure_runtime_dir, read_discovery
+from ..client.keys import SECRET_NAME, KeyFileError, generate_keys, keys_dir, load_server_keys
+from ..errors import BadInput, RestyleError
 from .stylize_request import Limits
 
 
@@ -49,8 +49,8 @@ def add_commands(subparsers: Any) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted; 2 with a one-line message when the options or the setup are wrong."""
-    from .server import Server, ServerConfig, check_bind, default_endpoint, is_loopback
-    from .shm import available as shm_available
+    from .router import Server, ServerConfig, check_bind, default_endpoint, is_loopback
+    from ..client.shm import available as shm_available
 
     try:
         discovery_file = args.discovery_file or ensure_runtime_dir() / DISCOVERY_NAME
@@ -73,7 +73,7 @@ def run_serve(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: server.stop())
         server.serve()
-    except (RestyleError, RuntimeDirError, OSError) as e:
+    except (RestyleError, RuntimeDirError, KeyFileError, OSError) as e:
         print(f"restyle serve: {e}", file=sys.stderr)
         return 2
     return 0
@@ -84,7 +84,7 @@ def run_keys_generate(args: argparse.Namespace) -> int:
     folder = args.dir or keys_dir()
     try:
         public_path, secret_path = generate_keys(folder)
-    except (RestyleError, OSError) as e:
+    except (KeyFileError, OSError) as e:
         print(f"restyle keys generate: {e}", file=sys.stderr)
         return 2
     public = load_server_keys(secret_path)[0].decode()
@@ -95,13 +95,13 @@ def run_keys_generate(args: argparse.Namespace) -> int:
 
 
 def _make_stylizer(device: str, threads: Optional[int]) -> Any:
-    from .stylizer import Stylizer
+    from ..stylizer import Stylizer
 
     return Stylizer(device=device, threads=threads)
 
 
 def _refuse_second_engine(discovery_file: Path) -> None:
-    from .client import EngineClient, EngineNotRunning
+    from ..client.engine_client import EngineClient, EngineNotRunning
 
     info = read_discovery(discovery_file)
     if info is None:

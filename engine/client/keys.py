@@ -1,19 +1,28 @@
-"""CURVE key files for an engine reachable beyond loopback: generate them once, load them on start."""
+"""CURVE key files for an engine reachable beyond loopback: generated once (``restyle keys generate``), the
+pair read by the engine on start, the public key by clients. Standard library + pyzmq, Python >= 3.8.
+"""
 from __future__ import annotations
 
 import datetime
 import os
 import sys
 from pathlib import Path
-from typing import Tuple
+from typing import Tuple, Union
 
 import zmq
 import zmq.auth
 
-from .errors import BadInput
-
 PUBLIC_NAME = "server.key"
 SECRET_NAME = "server.key_secret"
+
+
+class KeyFileError(Exception):
+    """A key file cannot be written or read: ``message`` says what, ``hint`` what to do."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(f"{message} ({hint})")
+        self.message = message
+        self.hint = hint
 
 
 def keys_dir() -> Path:
@@ -31,12 +40,12 @@ def keys_dir() -> Path:
 def generate_keys(folder: Path) -> Tuple[Path, Path]:
     """Write a new CURVE key pair into ``folder`` (secret file mode 0600); never overwrite existing files."""
     if not zmq.has("curve"):
-        raise BadInput("this pyzmq/libzmq build has no CURVE support", "install pyzmq from its official wheels")
+        raise KeyFileError("this pyzmq/libzmq build has no CURVE support", "install pyzmq from its official wheels")
     public_path, secret_path = folder / PUBLIC_NAME, folder / SECRET_NAME
     existing = [str(p) for p in (public_path, secret_path) if p.exists()]
     if existing:
-        raise BadInput(f"key files already exist: {', '.join(existing)}",
-                       "keep using them, or pass --dir with another folder")
+        raise KeyFileError(f"key files already exist: {', '.join(existing)}",
+                           "keep using them, or pass --dir with another folder")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     public, secret = zmq.curve_keypair()
     stamp = datetime.datetime.now().isoformat(timespec="seconds")
@@ -57,13 +66,30 @@ def _write_new(path: Path, text: str, mode: int) -> None:
 def load_server_keys(secret_path: Path) -> Tuple[bytes, bytes]:
     """The ``(public, secret)`` Z85 keys from a secret key file written by :func:`generate_keys`."""
     if not secret_path.is_file():
-        raise BadInput(f"no CURVE secret key file at {secret_path}", "create one with `restyle keys generate`")
+        raise KeyFileError(f"no CURVE secret key file at {secret_path}", "create one with `restyle keys generate`")
     try:
         public, secret = zmq.auth.load_certificate(secret_path)
     except (OSError, ValueError) as e:
-        raise BadInput(f"cannot read CURVE keys from {secret_path}: {e}",
-                       "point --curve at the server.key_secret file `restyle keys generate` wrote") from None
+        raise KeyFileError(f"cannot read CURVE keys from {secret_path}: {e}",
+                           "point --curve at the server.key_secret file `restyle keys generate` wrote") from None
     if not secret or len(public) != 40 or len(secret) != 40:
-        raise BadInput(f"{secret_path} holds no CURVE secret key",
-                       "point --curve at the server.key_secret file, not the public server.key")
+        raise KeyFileError(f"{secret_path} holds no CURVE secret key",
+                           "point --curve at the server.key_secret file, not the public server.key")
     return public, secret
+
+
+def public_key(key: Union[str, bytes]) -> bytes:
+    """A Z85 CURVE public key given as the key itself or as the path of a ``server.key`` file."""
+    if isinstance(key, bytes):
+        key = key.decode("ascii")
+    if len(key) == 40 and not os.path.exists(key):
+        return key.encode("ascii")
+    try:
+        with open(key, encoding="utf-8") as f:
+            for line in f:
+                name, _, value = line.strip().partition("=")
+                if name.strip() == "public-key":
+                    return value.strip().strip('"').encode("ascii")
+    except OSError as e:
+        raise ValueError(f"server_public_key is neither a 40-character Z85 key nor a readable key file: {e}") from None
+    raise ValueError(f"{key} holds no public-key line; pass the engine's server.key file")

@@ -21,12 +21,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import zmq
 
-from . import __version__
-from .discovery import remove_discovery, write_discovery
-from .errors import BadInput, Cancelled, RestyleError
-from .jobs import Busy, Job, JobQueue
-from .progress import Progress
-from .protocol import (
+from .. import __version__
+from ..client.discovery import remove_discovery, write_discovery
+from ..client.protocol import (
     CLIENT_TYPES,
     MAX_ID_CHARS,
     PROTOCOL,
@@ -38,8 +35,11 @@ from .protocol import (
     field_str,
     serialize,
 )
-from .shm import MappingCache
-from .style_scale import AUTO_REFERENCE_SIDE, STYLE_SCALE_RANGE
+from ..client.shm import MappingCache
+from ..errors import BadInput, Cancelled, RestyleError
+from ..progress import Progress
+from ..style_scale import AUTO_REFERENCE_SIDE, STYLE_SCALE_RANGE
+from .jobs import Busy, Job, JobQueue
 from .stylize_request import Limits, array_frame, describe, parse_stylize, result_frame, stylizer_call
 
 log = logging.getLogger("restyle.server")

@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import zmq
 
 from .discovery import discovery_path, ensure_runtime_dir, is_private_dir, read_discovery
+from .keys import public_key
 from .protocol import ENGINE_TYPES, ITEMSIZE, Frame, Message, ProtocolError, deserialize, frame_nbytes, serialize
 from .shm import MIN_BYTES, SegmentPool, ShmError
 from .shm import available as shm_available
@@ -131,7 +132,7 @@ class EngineClient:
         self.endpoint = endpoint
         self.start_command = list(start_command) if start_command else None
         self.timeout_s = timeout_s
-        self._server_key = _public_key(server_public_key) if server_public_key else None
+        self._server_key = public_key(server_public_key) if server_public_key else None
         self._ctx = zmq.Context()
         self._identity = b"rc-" + uuid.uuid4().hex.encode()
         self._socket: Optional[zmq.Socket] = None
@@ -362,7 +363,7 @@ class EngineClient:
         if info is None:
             raise EngineNotRunning(f"no engine is running (no discovery file at {discovery_path()})")
         key = info.get("curve_public_key")
-        return info["endpoint"], self._server_key or (_public_key(key) if key else None)
+        return info["endpoint"], self._server_key or (public_key(key) if key else None)
 
     def _where(self) -> str:
         return self.endpoint or str((read_discovery() or {}).get("endpoint", discovery_path()))
@@ -550,23 +551,6 @@ def _engine_error(msg: Message) -> EngineError:
     message = str(msg.header.get("message", "the engine reported an error"))
     hint = str(msg.header.get("hint", ""))
     return JobCancelled(message, hint) if code == "cancelled" else EngineError(code, message, hint)
-
-
-def _public_key(key: Union[str, bytes]) -> bytes:
-    """A Z85 CURVE public key given as the key itself or as the path of a ``server.key`` file."""
-    if isinstance(key, bytes):
-        key = key.decode("ascii")
-    if len(key) == 40 and not os.path.exists(key):
-        return key.encode("ascii")
-    try:
-        with open(key, encoding="utf-8") as f:
-            for line in f:
-                name, _, value = line.strip().partition("=")
-                if name.strip() == "public-key":
-                    return value.strip().strip('"').encode("ascii")
-    except OSError as e:
-        raise ValueError(f"server_public_key is neither a 40-character Z85 key nor a readable key file: {e}") from None
-    raise ValueError(f"{key} holds no public-key line; pass the engine's server.key file")
 
 
 def _last_line(path: str) -> str:

@@ -3,7 +3,7 @@
 Both sides use :func:`serialize` to build a message and :func:`deserialize` to check and read one.
 Standard library only (pyzmq frames are accepted duck-typed), so it runs inside Krita's and GIMP's
 Python >= 3.8. Binary frames are little-endian, C-ordered arrays. A frame described with ``"shm"``
-has no binary part: its bytes are in the named shared-memory segment (see ``engine/shm.py``).
+has no binary part: its bytes are in the named shared-memory segment (see ``shm.py``).
 """
 from __future__ import annotations
 

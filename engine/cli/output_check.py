@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from .errors import BadInput
-from .imaging.io import output_format
+from ..errors import BadInput
+from ..imaging.io import output_format
 
 OVERWRITE_HINT = "choose another name with -o or pass --overwrite"
 

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import Optional, TextIO
 
-from .optimize.weights import VGG19_URL, cached_checkpoint_path, fetch_vgg19
+from ..optimize.weights import VGG19_URL, cached_checkpoint_path, fetch_vgg19
 
 FETCHABLE = ("vgg19",)
 

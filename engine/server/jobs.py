@@ -7,8 +7,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Deque, Dict, List, Optional, Tuple
 
-from .errors import RestyleError
-from .progress import CancelToken, Progress
+from ..errors import RestyleError
+from ..progress import CancelToken, Progress
 from .stylize_request import StylizeRequest
 
 

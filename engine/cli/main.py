@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from .errors import Cancelled, RestyleError
-from .progress import Progress
+from ..errors import Cancelled, RestyleError
+from ..progress import Progress
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check the installation and say what to fix")
     doctor.set_defaults(handler=cmd_doctor)
 
-    for module in ("cli_server", "cli_weights"):
+    for module in ("engine.server.serve", "engine.cli.weights"):
         _optional_commands(module, commands)
     return parser
 
@@ -92,7 +92,7 @@ def _optional_commands(module: str, commands: Any) -> None:
     import importlib
 
     try:
-        importlib.import_module(f"engine.{module}").add_commands(commands)
+        importlib.import_module(module).add_commands(commands)
     except ImportError:
         pass
 
@@ -164,7 +164,7 @@ class ProgressBar:
 
 def cmd_stylize(args: argparse.Namespace) -> int:
     """``restyle stylize``: one image, or several with the same settings (the nets stay loaded)."""
-    from .imaging.photo import read_photo
+    from ..imaging.photo import read_photo
     from .output_check import check_outputs, make_folders
 
     region_args = [_region_arg(values) for values in args.region]
@@ -212,7 +212,7 @@ def _stylize_request(args: argparse.Namespace, region_args: Sequence[tuple[str, 
         request["detail"] = args.detail
     if not region_args:
         return request
-    from .stylizer import Region
+    from ..stylizer import Region
 
     regions = [Region(_read_mask(path), style, None, strength, args.feather, args.invert_mask)
                for path, style, strength in region_args]
@@ -238,7 +238,7 @@ def output_paths(contents: Sequence[str], output: Optional[str], styles: Sequenc
 
 
 def _local_runner(args: argparse.Namespace, request: dict[str, Any]) -> Callable[[Any], tuple[Any, str]]:
-    from .stylizer import Stylizer
+    from ..stylizer import Stylizer
 
     stylizer = Stylizer(device=args.device, threads=args.threads)
 
@@ -277,7 +277,7 @@ def _check_style_arguments(args: argparse.Namespace, with_regions: bool) -> None
 
 
 def _read_mask(path: str):
-    from .imaging.io import read_image
+    from ..imaging.io import read_image
 
     pixels = read_image(path)
     if pixels.ndim == 3 and pixels.shape[2] == 3:
@@ -287,7 +287,7 @@ def _read_mask(path: str):
 
 def _write_result(args: argparse.Namespace, source: str, output: str, result, started: float, device: str,
                   photo: Any) -> int:
-    from .imaging.photo import write_photo
+    from ..imaging.photo import write_photo
 
     notes = write_photo(output, result, photo, overwrite=args.overwrite,
                         strip_metadata=getattr(args, "strip_metadata", False))
@@ -319,11 +319,11 @@ def _summary_styles(args: argparse.Namespace) -> list[str]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``restyle demo``: the bundled photo, stylized with a preset."""
-    from .imaging.metadata import ImageMetadata
-    from .imaging.photo import Photo
+    from ..imaging.metadata import ImageMetadata
+    from ..imaging.photo import Photo
     from .output_check import check_output
-    from .samples import SAMPLE_CREDIT, sample_photo
-    from .stylizer import Stylizer
+    from ..samples import SAMPLE_CREDIT, sample_photo
+    from ..stylizer import Stylizer
 
     check_output(args.output, args.overwrite)
     started = time.perf_counter()
@@ -337,11 +337,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_styles(args: argparse.Namespace) -> int:
     """``restyle styles``: list presets, or render a contact sheet."""
-    from .nets.presets import PRESETS
+    from ..nets.presets import PRESETS
 
     if args.sheet:
         from .contact_sheet import preset_sheet
-        from .imaging.io import read_image, write_image
+        from ..imaging.io import read_image, write_image
         from .output_check import check_output
 
         check_output(args.sheet, args.overwrite)
@@ -374,7 +374,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.version:
-            from . import __version__
+            from .. import __version__
 
             print(f"restyle {__version__}")
             return EXIT_OK
@@ -398,6 +398,3 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"restyle: internal error: {type(exc).__name__}: {exc} (rerun with RESTYLE_DEBUG=1 for details)", file=sys.stderr)
         return EXIT_FAILED
 
-
-if __name__ == "__main__":
-    sys.exit(main())

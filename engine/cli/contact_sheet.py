@@ -6,7 +6,7 @@ from typing import Optional, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .imaging.io import array_to_image
+from ..imaging.io import array_to_image
 
 
 def grid(tiles: Sequence[tuple[str, np.ndarray]], columns: int, pad: int = 6, label: int = 16) -> np.ndarray:
@@ -25,9 +25,9 @@ def grid(tiles: Sequence[tuple[str, np.ndarray]], columns: int, pad: int = 6, la
 
 def preset_sheet(photo: Optional[np.ndarray] = None, tile: int = 192, columns: int = 7) -> np.ndarray:
     """Every preset applied to ``photo`` (default: the bundled sample), with the original first."""
-    from .nets.presets import PRESETS
-    from .samples import sample_photo
-    from .stylizer import Stylizer
+    from ..nets.presets import PRESETS
+    from ..samples import sample_photo
+    from ..stylizer import Stylizer
 
     source = array_to_image(sample_photo() if photo is None else photo).convert("RGB")
     source.thumbnail((tile, tile), Image.LANCZOS)

@@ -35,7 +35,7 @@ def _torch() -> str:
 
 
 def _weights() -> str:
-    from .nets.weights import MODEL_SHA256, model_file
+    from ..nets.weights import MODEL_SHA256, model_file
 
     for name in MODEL_SHA256:
         model_file(name)
@@ -43,7 +43,7 @@ def _weights() -> str:
 
 
 def _nets() -> str:
-    from .nets import load_arbitrary, load_presets, load_style_predictor
+    from ..nets import load_arbitrary, load_presets, load_style_predictor
 
     load_style_predictor(), load_arbitrary(), load_presets()
     return "style predictor, arbitrary and 26-preset nets load"
@@ -52,7 +52,7 @@ def _nets() -> str:
 def _cache() -> str:
     import tempfile
 
-    from .paths import user_cache_dir
+    from ..paths import user_cache_dir
 
     folder = user_cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -62,8 +62,8 @@ def _cache() -> str:
 
 
 def _engine() -> str:
-    from .client import EngineClient
-    from .discovery import read_discovery
+    from ..client.discovery import read_discovery
+    from ..client.engine_client import EngineClient
 
     info = read_discovery()
     if not info:
@@ -128,7 +128,7 @@ def plugin_check(plugin: InstalledPlugin, ping: Callable[[InstalledPlugin], dict
 
 def _ping(plugin: InstalledPlugin) -> dict:
     """The pong of the engine ``plugin`` talks to (its endpoint, else the discovery file)."""
-    from .client import EngineClient
+    from ..client.engine_client import EngineClient
 
     client = EngineClient(endpoint=plugin.endpoint, server_public_key=plugin.server_public_key)
     try:

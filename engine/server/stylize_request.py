@@ -7,10 +7,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from .errors import BadInput, TooLarge
-from .preset_names import PRESET_NAMES
-from .style_scale import DETAIL_RANGE, StyleScale, auto_style_scale, is_auto
-from .protocol import (
+from ..client.protocol import (
     ITEMSIZE,
     MAX_NAME_CHARS,
     Frame,
@@ -20,6 +17,9 @@ from .protocol import (
     field_number,
     field_str,
 )
+from ..errors import BadInput, TooLarge
+from ..preset_names import PRESET_NAMES
+from ..style_scale import DETAIL_RANGE, StyleScale, auto_style_scale, is_auto
 
 MAX_STYLES = 8
 MAX_REGIONS = 16
@@ -339,7 +339,7 @@ def resolved_style_scale(request: StylizeRequest) -> float:
 
 
 def _region(region: RegionRequest) -> Any:
-    from .stylizer import Region  # the engine side only: it needs torch
+    from ..stylizer import Region  # the engine side only: it needs torch
 
     mask = None if region.mask is None else _mask(region.mask)
     return Region(mask, [_style(s) for s in region.styles], list(region.weights), region.strength,

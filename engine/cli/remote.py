@@ -5,12 +5,12 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .errors import BadInput, Cancelled, RestyleError
-from .imaging.io import read_image
+from ..errors import BadInput, Cancelled, RestyleError
+from ..imaging.io import read_image
 
 
 def _image(pixels: np.ndarray):
-    from .client import Image
+    from ..client.engine_client import Image
 
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
@@ -59,7 +59,7 @@ class RemoteStylizer:
     """
 
     def __init__(self, endpoint: str, styles: Optional[Sequence[str]], request: dict[str, Any]) -> None:
-        from .client import EngineClient
+        from ..client.engine_client import EngineClient
 
         self.options = {k: v for k, v in request.items() if k not in ("weights", "mask", "options", "regions") and v is not None}
         self.options.update(request.get("options") or {})
@@ -82,7 +82,7 @@ class RemoteStylizer:
 
     def __call__(self, pixels: np.ndarray) -> tuple[np.ndarray, str]:
         """Stylize ``pixels`` (as :func:`engine.imaging.io.read_image` gives them); the result and the engine's device."""
-        from .client import EngineError, JobCancelled
+        from ..client.engine_client import EngineError, JobCancelled
 
         try:
             if self.device is None:

@@ -1,0 +1,6 @@
+"""``python -m engine.cli``: the ``restyle`` command."""
+import sys
+
+from .main import main
+
+sys.exit(main())
