@@ -7,7 +7,6 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from ..errors import Cancelled, RestyleError
@@ -60,9 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                      help="method-specific option, e.g. --option iterations=300 (optimize)")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    run.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    run.add_argument("--threads", type=int,
+                     help="CPU threads (default: all cores); with --ray, each worker's (default: its share of the smallest node)")
     run.add_argument("--seed", type=int, default=0, help="random seed (optimize method)")
     run.add_argument("--engine", metavar="ENDPOINT", help="run on a running engine (`restyle serve`), e.g. tcp://127.0.0.1:5555")
+    run.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                     help="run the images on Ray workers: a Ray started here, or the cluster at ADDRESS (or RAY_ADDRESS); "
+                          "needs pip install 'restyle[ray]' and paths every node can reach")
+    run.add_argument("--ray-workers", type=int, metavar="N",
+                     help="with --ray: workers, each with a warm Stylizer (default: one per GPU, else one per node)")
+    run.add_argument("--ray-gpus-per-worker", type=float, metavar="G",
+                     help="with --ray: GPUs each worker reserves (default 1 when the cluster has GPUs, else 0)")
     _add_output_args(run)
     run.add_argument("--strip-metadata", action="store_true",
                      help="write no EXIF, XMP or resolution (the colour profile stays: without it colours change)")
@@ -134,12 +141,6 @@ def _options(pairs: Sequence[str]) -> dict[str, Any]:
     return options
 
 
-def _default_output(content: str, styles: Sequence[str]) -> str:
-    first = styles[0]
-    label = first.split(":", 1)[1] if first.startswith("preset:") else Path(first).stem
-    return f"{Path(content).stem}_{label}.png"
-
-
 class ProgressBar:
     """A one-line progress bar on stderr (only drawn on a terminal)."""
 
@@ -158,45 +159,71 @@ class ProgressBar:
         self.drawn = True
 
     def close(self) -> None:
+        """End the bar's line, if one was drawn."""
         if self.drawn:
             sys.stderr.write("\n")
+            self.drawn = False
+
+    def clear(self) -> None:
+        """Wipe the bar's line, so that a line printed next starts at its beginning."""
+        if self.drawn:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.drawn = False
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
-    """``restyle stylize``: one image, or several with the same settings (the nets stay loaded)."""
-    from ..imaging.photo import read_photo
-    from .output_check import check_outputs, make_folders
+    """``restyle stylize``: one image, or several with the same settings (the nets stay loaded), here or on Ray."""
+    from ..outputs import check_outputs, output_paths
 
     region_args = [_region_arg(values) for values in args.region]
     _check_style_arguments(args, bool(region_args))
+    _check_ray_arguments(args)
     styles = args.style or [style for _, style, _ in region_args]
     jobs = output_paths(args.content, args.output, styles)
     check_outputs([out for _, out in jobs], args.overwrite)
     request = _stylize_request(args, region_args)
-    failed = 0
+    if args.ray is not None:
+        from .ray_run import stylize_on_ray
+
+        outcomes = stylize_on_ray(args, request, lambda outcome: _report(args, outcome))
+    else:
+        outcomes = _stylize_here(args, jobs, request)
+    failed = sum(outcome.failed for outcome in outcomes)
+    if failed:
+        others = "; the others were written" if len(outcomes) > 1 else ""
+        print(f"restyle: {failed} of {len(outcomes)} images failed{others}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def _stylize_here(args: argparse.Namespace, jobs: Sequence[tuple[str, str]], request: dict[str, Any]) -> list:
+    """Stylize ``jobs`` one after the other in this process (or on ``--engine``); their outcomes, each reported."""
+    from ..batch import FileOutcome, stylize_file
+    from ..outputs import make_folders
+
+    outcomes = []
+    bar = ProgressBar(not (args.quiet or args.json))
     with contextlib.ExitStack() as stack:
         if args.engine:
             from .remote import RemoteStylizer
 
             run = stack.enter_context(RemoteStylizer(args.engine, args.style, request))
         else:
-            run = _local_runner(args, request)
+            run = _local_runner(args, request, bar)
         make_folders([out for _, out in jobs])
         for content, output in jobs:
-            started = time.perf_counter()
             try:
-                photo = read_photo(content)
-                result, device = run(photo.working)
-                _write_result(args, content, output, result, started, device, photo)
+                outcome = stylize_file(run, content, output, args.overwrite, args.strip_metadata)
             except RestyleError as exc:
                 if len(jobs) == 1:
                     raise
-                failed += 1
-                print(f"restyle: error: {content}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
-    if failed:
-        print(f"restyle: {failed} of {len(jobs)} images failed; the others were written", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return EXIT_OK
+                outcome = FileOutcome.failure(content, output, exc)
+            finally:
+                bar.close()
+            _report(args, outcome)
+            outcomes.append(outcome)
+    return outcomes
 
 
 def _stylize_request(args: argparse.Namespace, region_args: Sequence[tuple[str, str, float]]) -> dict[str, Any]:
@@ -219,37 +246,12 @@ def _stylize_request(args: argparse.Namespace, region_args: Sequence[tuple[str, 
     return dict(request, mask=None, weights=None, strength=1.0, feather=0.0, invert_mask=False, regions=regions)
 
 
-def output_paths(contents: Sequence[str], output: Optional[str], styles: Sequence[str]) -> list[tuple[str, str]]:
-    """(input, output file) pairs: ``output`` is the file for one input (or a folder: an existing one,
-    or a path ending in a separator), the folder for several."""
-    names_folder = output is not None and (Path(output).is_dir() or output.endswith(("/", os.sep)))
-    if len(contents) == 1 and not names_folder:
-        return [(contents[0], output or _default_output(contents[0], styles))]
-    folder = Path(output or ".")
-    if folder.exists() and not folder.is_dir():
-        raise CliError(f"{folder} is a file; with {len(contents)} images -o names a folder", "give a folder with -o")
-    pairs = [(content, str(folder / _default_output(content, styles))) for content in contents]
-    seen: dict[str, str] = {}
-    for content, out in pairs:
-        if out in seen:
-            raise CliError(f"{seen[out]} and {content} would both be written to {out}", "give the images different names")
-        seen[out] = content
-    return pairs
-
-
-def _local_runner(args: argparse.Namespace, request: dict[str, Any]) -> Callable[[Any], tuple[Any, str]]:
+def _local_runner(args: argparse.Namespace, request: dict[str, Any], bar: ProgressBar) -> Callable[[Any], tuple[Any, str]]:
+    from ..batch import stylizer_runner
     from ..stylizer import Stylizer
 
-    stylizer = Stylizer(device=args.device, threads=args.threads)
-
-    def run(pixels: Any) -> tuple[Any, str]:
-        bar = ProgressBar(not (args.quiet or args.json))
-        try:
-            return stylizer.stylize(pixels, args.style, seed=args.seed, progress=bar, **request), str(stylizer.device)
-        finally:
-            bar.close()
-
-    return run
+    return stylizer_runner(Stylizer(device=args.device, threads=args.threads), args.style, seed=args.seed,
+                           progress=bar, **request)
 
 
 def _region_arg(values: Sequence[str]) -> tuple[str, str, float]:
@@ -276,6 +278,21 @@ def _check_style_arguments(args: argparse.Namespace, with_regions: bool) -> None
         raise CliError(f"--region replaces {', '.join(clashes)}", "give each region its own style: --region MASK STYLE [STRENGTH]")
 
 
+def _check_ray_arguments(args: argparse.Namespace) -> None:
+    """--ray-workers and --ray-gpus-per-worker go with --ray, which does not go with --engine."""
+    if args.ray is None:
+        given = [flag for flag, value in (("--ray-workers", args.ray_workers), ("--ray-gpus-per-worker",
+                 args.ray_gpus_per_worker)) if value is not None]
+        if given:
+            raise CliError(f"{', '.join(given)} needs --ray", "add --ray (a Ray here) or --ray ADDRESS (a cluster)")
+    elif args.engine:
+        raise CliError("--ray and --engine both say where to run", "choose one")
+    else:
+        from .ray_run import ray_address
+
+        ray_address(args.ray)
+
+
 def _read_mask(path: str):
     from ..imaging.io import read_image
 
@@ -285,30 +302,29 @@ def _read_mask(path: str):
     return pixels
 
 
-def _write_result(args: argparse.Namespace, source: str, output: str, result, started: float, device: str,
-                  photo: Any) -> int:
-    from ..imaging.photo import write_photo
-
-    notes = write_photo(output, result, photo, overwrite=args.overwrite,
-                        strip_metadata=getattr(args, "strip_metadata", False))
-    seconds = time.perf_counter() - started
+def _report(args: argparse.Namespace, outcome: Any) -> None:
+    """Print what one file gave: a summary line (JSON with ``--json``) and its notes, or its error."""
+    if outcome.failed:
+        print(f"restyle: error: {outcome.source}: {outcome.error}" + (f" ({outcome.hint})" if outcome.hint else ""),
+              file=sys.stderr)
+        return
+    width, height = outcome.size
     summary = {
-        "input": source,
-        "output": output,
-        "size": [int(result.shape[1]), int(result.shape[0])],
+        "input": outcome.source,
+        "output": outcome.output,
+        "size": [width, height],
         "styles": _summary_styles(args),
         "method": getattr(args, "method", None) or "auto",
-        "device": device,
-        "seconds": round(seconds, 3),
-        "notes": notes,
+        "device": outcome.device,
+        "seconds": round(outcome.seconds, 3),
+        "notes": list(outcome.notes),
     }
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"{summary['input']} -> {output}  ({result.shape[1]}x{result.shape[0]}, {seconds:.2f}s on {device})")
-        for note in notes:
-            print(f"restyle: note: {output}: {note}", file=sys.stderr)
-    return EXIT_OK
+        print(f"{outcome.source} -> {outcome.output}  ({width}x{height}, {outcome.seconds:.2f}s on {outcome.device})")
+        for note in outcome.notes:
+            print(f"restyle: note: {outcome.output}: {note}", file=sys.stderr)
 
 
 def _summary_styles(args: argparse.Namespace) -> list[str]:
@@ -319,9 +335,10 @@ def _summary_styles(args: argparse.Namespace) -> list[str]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``restyle demo``: the bundled photo, stylized with a preset."""
+    from ..batch import write_result
     from ..imaging.metadata import ImageMetadata
     from ..imaging.photo import Photo
-    from .output_check import check_output
+    from ..outputs import check_output
     from ..samples import SAMPLE_CREDIT, sample_photo
     from ..stylizer import Stylizer
 
@@ -332,7 +349,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = stylizer.stylize(photo.working, args.style)
     if not args.json:
         print(f"sample photo: {SAMPLE_CREDIT}")
-    return _write_result(args, "astronaut.jpg (bundled)", args.output, result, started, str(stylizer.device), photo)
+    _report(args, write_result("astronaut.jpg (bundled)", args.output, result, photo, str(stylizer.device), started,
+                               args.overwrite))
+    return EXIT_OK
 
 
 def cmd_styles(args: argparse.Namespace) -> int:
@@ -342,7 +361,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
     if args.sheet:
         from .contact_sheet import preset_sheet
         from ..imaging.io import read_image, write_image
-        from .output_check import check_output
+        from ..outputs import check_output
 
         check_output(args.sheet, args.overwrite)
         photo = read_image(args.photo) if args.photo else None

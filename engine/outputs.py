@@ -1,14 +1,39 @@
-"""Whether output files can be written, found out before any image is stylized."""
+"""Where results go: the output file of each input, and whether it can be written, found out before any work."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
-from ..errors import BadInput
-from ..imaging.io import output_format
+from .errors import BadInput
+from .imaging.io import output_format
 
 OVERWRITE_HINT = "choose another name with -o or pass --overwrite"
+
+
+def default_output_name(content: str, styles: Sequence[str]) -> str:
+    """``CONTENT_STYLE.png``: the content's name and the first style's (a preset's name, an image's stem)."""
+    first = str(styles[0])
+    label = first.split(":", 1)[1] if first.startswith("preset:") else Path(first).stem
+    return f"{Path(content).stem}_{label}.png"
+
+
+def output_paths(contents: Sequence[str], output: Optional[str], styles: Sequence[str]) -> list[tuple[str, str]]:
+    """(input, output file) pairs: ``output`` is the file for one input (or a folder: an existing one,
+    or a path ending in a separator), the folder for several."""
+    names_folder = output is not None and (Path(output).is_dir() or output.endswith(("/", os.sep)))
+    if len(contents) == 1 and not names_folder:
+        return [(contents[0], output or default_output_name(contents[0], styles))]
+    folder = Path(output or ".")
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"{folder} is a file; with {len(contents)} images -o names a folder", "give a folder with -o")
+    pairs = [(content, str(folder / default_output_name(content, styles))) for content in contents]
+    seen: dict[str, str] = {}
+    for content, out in pairs:
+        if out in seen:
+            raise BadInput(f"{seen[out]} and {content} would both be written to {out}", "give the images different names")
+        seen[out] = content
+    return pairs
 
 
 def check_outputs(paths: Sequence[str], overwrite: bool) -> None:
