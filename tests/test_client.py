@@ -477,3 +477,18 @@ def test_detail_and_auto_scale_are_refused_before_sending_when_the_engine_does_n
             assert feature in info.value.message
             client.stylize(Image(4, 4, 3, "uint8", bytes(48)), [{"preset": "wave"}], options={"style_scale": 2.0})
     assert info.value.code == "unsupported" and len(fake.calls) == 1  # only the request it understands was sent
+
+
+def test_a_send_that_cannot_go_out_ends_as_engine_not_running_instead_of_hanging(monkeypatch):
+    """A peer that refuses the handshake can leave the socket with no pipe: sends wait at most the timeout."""
+    with EngineClient("tcp://127.0.0.1:9", timeout_s=1.5) as client:
+        sock = client._connection()
+        assert sock.getsockopt(zmq.SNDTIMEO) == 1500
+
+        def blocked(*args, **kwargs):
+            raise zmq.Again()
+
+        monkeypatch.setattr(sock, "send_multipart", blocked)
+        with pytest.raises(EngineNotRunning, match="took no message for 1.5 s"):
+            client.ping(timeout_s=1.5)
+        assert client._socket is None  # dropped: the next call starts on a fresh socket

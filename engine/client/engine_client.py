@@ -341,6 +341,9 @@ class EngineClient:
             endpoint, key = self._target()
             sock = self._ctx.socket(zmq.DEALER)
             sock.setsockopt(zmq.LINGER, 0)
+            # A send waits for a connection at most this long: a peer that refuses the handshake (CURVE with
+            # the wrong key, or none) can leave the socket with no pipe, and an unbounded send then hangs.
+            sock.setsockopt(zmq.SNDTIMEO, max(1, int(self.timeout_s * 1000)))
             sock.setsockopt(zmq.ROUTING_ID, self._identity)
             if key:
                 public, secret = zmq.curve_keypair()
@@ -378,7 +381,12 @@ class EngineClient:
             self._socket = None
 
     def _send(self, msg_type: str, msg_id: str, fields: dict, frames: Sequence[Frame] = ()) -> None:
-        self._connection().send_multipart(serialize(msg_type, msg_id, fields, frames), copy=False)
+        try:
+            self._connection().send_multipart(serialize(msg_type, msg_id, fields, frames), copy=False)
+        except zmq.Again:
+            self._reset()
+            raise EngineNotRunning(f"the engine at {self._where()} took no message for {self.timeout_s:g} s",
+                                   self._log_hint()) from None
 
     def _send_quietly(self, msg_type: str, fields: dict) -> None:
         """Send a small message whose loss is harmless (heartbeat, cancel on the way out)."""
