@@ -4,22 +4,37 @@ Standard library only; runs under any Python >= 3.8, including a host applicatio
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from types import ModuleType
 from typing import List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINE = REPO / "engine"
-MARKER = ".restyle-install"  # marks a folder this installer made, so a reinstall may replace it
 VENDORED_INIT = '"""Holds a copy of restyle\'s engine/client package, written by install/install.py."""\n'
 
 
 class InstallError(Exception):
     """The install cannot go on; the message says what to do."""
+
+
+def load_by_path(path: Path, name: str) -> ModuleType:
+    """The standard-library-only module at ``path``, loaded without importing its package (torch-free)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+# The editors' per-user folders, shared with `restyle doctor`, which looks for what this installer made there.
+editor_folders = load_by_path(ENGINE / "cli" / "editor_folders.py", "restyle_editor_folders")
+MARKER = editor_folders.MARKER  # marks a folder this installer made, so a reinstall may replace it
 
 
 def vendor_client(dest: Path) -> None:

@@ -10,11 +10,11 @@ import shutil
 import stat
 import sys
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 from xml.parsers.expat import ExpatError
 
-from common import (REPO, InstallError, can_import_zmq, default_start_command, replace_folder, unpack_wheel,
-                    vendor_client)
+from common import (REPO, InstallError, can_import_zmq, default_start_command, editor_folders, replace_folder,
+                    unpack_wheel, vendor_client)
 
 FLAG = "--gimp"
 HELP = "install the GIMP 3 plug-in (Filters › Style Transfer…)"
@@ -26,7 +26,6 @@ from restyle_gimp.settings import SETTINGS_NAME, EngineSettings, load_settings, 
 
 NAME = "restyle"
 NEWEST_KNOWN = "3.2"  # the user folder to make when no GIMP 3 is found at all: the current stable line
-VERSION = re.compile(r"3\.\d+")  # a GIMP 3 user folder's name (3.0, 3.2, ...); 2.10 and others are not ours
 BINARY = re.compile(r"gimp(?:-console)?-(3\.\d+)(?:\.exe)?", re.IGNORECASE)  # gimp-3.2, gimp-console-3.0.exe
 FLATPAK_APP = ("app", "org.gimp.GIMP", "current", "active", "files", "bin")
 SNAP_APP = ("snap", "gimp", "current")
@@ -50,26 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                              "from GIMP's pygimp.interp, else python3 on PATH)")
 
 
-def version_key(version: str) -> Tuple[int, ...]:
-    """``"3.10"`` -> ``(3, 10)``, so that 3.10 sorts after 3.2."""
-    return tuple(int(part) for part in version.split("."))
-
-
-def gimp_roots(platform: str, env: Mapping[str, str], home: Path) -> Dict[str, Path]:
-    """The folders holding GIMP's per-version user folders on ``platform`` (``sys.platform``), by kind."""
-    if platform == "win32":
-        return {"native": Path(env.get("APPDATA", str(home / "AppData" / "Roaming"))) / "GIMP"}
-    if platform == "darwin":
-        return {"native": home / "Library" / "Application Support" / "GIMP"}
-    config = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
-    return {"native": config / "GIMP", "flatpak": home / ".var" / "app" / "org.gimp.GIMP" / "config" / "GIMP",
-            "snap": home / "snap" / "gimp" / "current" / ".config" / "GIMP"}
-
-
-def user_versions(root: Path) -> List[str]:
-    """The GIMP 3 versions that have a user folder in ``root``, oldest first."""
-    found = [p.name for p in root.iterdir() if p.is_dir() and VERSION.fullmatch(p.name)] if root.is_dir() else []
-    return sorted(found, key=version_key)
+gimp_roots = editor_folders.gimp_roots
+user_versions = editor_folders.gimp_user_versions
+version_key = editor_folders.version_key
 
 
 def binary_versions(folders: Iterable[Path]) -> List[str]:
@@ -138,7 +120,7 @@ def install_targets(platform: str, env: Mapping[str, str], home: Path,
 def given_target(folder: Path) -> Target:
     """The ``--gimp-dir`` plug-ins folder, with the version its parent folder names (``GIMP/3.2/plug-ins``)."""
     parent = folder.expanduser().parent.name
-    return Target(folder, parent if VERSION.fullmatch(parent) else None)
+    return Target(folder, parent if editor_folders.GIMP_VERSION.fullmatch(parent) else None)
 
 
 def interpreter_from_interp(text: str) -> Optional[str]:

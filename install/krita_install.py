@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import re
 import shutil
@@ -11,11 +10,10 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from common import (REPO, InstallError, can_import_zmq, default_start_command, replace_folder, unpack_wheel,
-                    vendor_client)
+from common import (REPO, InstallError, can_import_zmq, default_start_command, editor_folders, load_by_path,
+                    replace_folder, unpack_wheel, vendor_client)
 
 FLAG = "--krita"
 HELP = "install the Krita plugin (Filter › Style Transfer…)"
@@ -46,16 +44,8 @@ FLATPAK_KRITA = ("app", "org.kde.krita", "current", "active", "files")
 WHEEL_PLATFORMS = {"win32": "win_amd64", "darwin": "macosx_10_15_universal2", "linux": "manylinux2014_x86_64"}
 
 
-def _plugin_settings_module() -> ModuleType:
-    """The plugin's ``settings`` module (standard library only), loaded by path: one schema for both."""
-    spec = importlib.util.spec_from_file_location("restyle_krita_settings", PLUGIN / NAME / "settings.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-plugin_settings = _plugin_settings_module()
+# The plugin's settings module (standard library only), loaded by path: one schema for both.
+plugin_settings = load_by_path(PLUGIN / NAME / "settings.py", "restyle_krita_settings")
 Settings = plugin_settings.Settings
 
 
@@ -83,9 +73,7 @@ def python_version(text: str) -> str:
     return text
 
 
-def version_key(version: str) -> Tuple[int, ...]:
-    """``"3.10"`` -> ``(3, 10)``, so that 3.10 sorts after 3.9."""
-    return tuple(int(part) for part in version.split("."))
+version_key = editor_folders.version_key
 
 
 def krita_paths(platform: str, env: Mapping[str, str], home: Path, system_root: Path = Path("/")) -> List[Path]:
@@ -157,19 +145,12 @@ def wheel_python(requested: str, installations: Sequence[Path]) -> Tuple[str, st
 
 
 def krita_locations(platform: str, env: Mapping[str, str], home: Path) -> Tuple[Path, Path]:
-    """Krita's per-user data folder (holding ``pykrita``) and its ``kritarc`` on ``platform`` (``sys.platform``)."""
-    if platform == "win32":
-        roaming = Path(env.get("APPDATA", str(home / "AppData" / "Roaming")))
-        local = Path(env.get("LOCALAPPDATA", str(home / "AppData" / "Local")))
-        return roaming / "krita", local / "kritarc"
-    if platform == "darwin":
-        return home / "Library" / "Application Support" / "krita", home / "Library" / "Preferences" / "kritarc"
-    flatpak = home / ".var" / "app" / "org.kde.krita"
-    if flatpak.is_dir() and not (home / ".local" / "share" / "krita").is_dir():
-        return flatpak / "data" / "krita", flatpak / "config" / "kritarc"
-    data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local" / "share"
-    config = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
-    return data / "krita", config / "kritarc"
+    """Krita's per-user data folder (holding ``pykrita``) and its ``kritarc`` on ``platform`` (``sys.platform``):
+    Flatpak's when only a Flatpak Krita has made its folders, else the native Krita's."""
+    native, *others = editor_folders.krita_folders(platform, env, home)
+    flatpak = next((f for f in others if f.data.parents[1].is_dir()), None)
+    chosen = flatpak if flatpak is not None and not native.data.is_dir() else native
+    return chosen.data, chosen.kritarc
 
 
 def enable_plugin(kritarc: str, name: str) -> str:

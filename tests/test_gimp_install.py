@@ -259,6 +259,7 @@ def test_before_gimp_ever_ran_install_goes_into_the_folder_of_the_gimp_on_path(t
     assert (dest / "restyle.py").is_file() and not (dest.parents[2] / "3.0").exists()
 
 
-@pytest.mark.parametrize("name", ["install.py", "common.py", "gimp_install.py"])
+@pytest.mark.parametrize("name", ["install/install.py", "install/common.py", "install/gimp_install.py",
+                                  "engine/cli/editor_folders.py"])
 def test_installer_runs_on_python_3_8(name):
-    ast.parse((ROOT / "install" / name).read_text(), feature_version=(3, 8))
+    ast.parse((ROOT / name).read_text(), feature_version=(3, 8))

@@ -1,8 +1,9 @@
 """The Krita and GIMP plugins installed for this user, found by the installer's marker, with their engine settings.
 
 The installer (``install/``, not part of the package) writes ``.restyle-install`` into each plugin folder it
-makes; this module looks in the same places for it: Krita's ``pykrita`` folder (native and Flatpak) and the
-``plug-ins`` folder of each GIMP 3.x user folder (native, Flatpak and Snap). Standard library only.
+makes; this module looks for it in the same places (:mod:`.editor_folders`, which the installer uses too):
+Krita's ``pykrita`` folder (native and Flatpak) and the ``plug-ins`` folder of each GIMP 3.x user folder
+(native, Flatpak and Snap). Standard library only.
 """
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-MARKER = ".restyle-install"  # install/common.py MARKER
+from .editor_folders import MARKER, gimp_roots, gimp_user_versions, krita_folders
+
 PLUGIN = "restyle"
 KRITA_SETTINGS = ("restyle", "settings.json")  # under Krita's data folder, as the plugin's settings.py names it
 GIMP_SETTINGS = "engine.json"  # in the plug-in's folder, as restyle_gimp/settings.py names it
-GIMP_VERSION = re.compile(r"3\.\d+")
 KRITA_VERSION = re.compile(r"^\s*Version:\s*(\S+)", re.MULTILINE)
 
 
@@ -41,12 +42,12 @@ class InstalledPlugin:
 def installed_plugins(platform: str, env: Mapping[str, str], home: Path) -> list[InstalledPlugin]:
     """Every plugin folder with the installer's marker, Krita's first, on ``platform`` (``sys.platform``)."""
     found = []
-    for data, sysinfo in krita_folders(platform, env, home):
-        folder = data / "pykrita" / PLUGIN
+    for krita in krita_folders(platform, env, home):
+        folder = krita.data / "pykrita" / PLUGIN
         if (folder / MARKER).is_file():
-            settings, problem = _settings(data.joinpath(*KRITA_SETTINGS))
+            settings, problem = _settings(krita.data.joinpath(*KRITA_SETTINGS))
             command = settings.get("engine_command")
-            found.append(InstalledPlugin("Krita", folder, krita_version(sysinfo), settings.get("engine_endpoint") or None,
+            found.append(InstalledPlugin("Krita", folder, krita_version(krita.sysinfo), settings.get("engine_endpoint") or None,
                                          tuple(command) if isinstance(command, list) else (), None, problem))
     for version, plug_ins in gimp_plugin_folders(platform, env, home):
         folder = plug_ins / PLUGIN
@@ -59,36 +60,12 @@ def installed_plugins(platform: str, env: Mapping[str, str], home: Path) -> list
     return found
 
 
-def krita_folders(platform: str, env: Mapping[str, str], home: Path) -> list[tuple[Path, Path]]:
-    """Krita's per-user data folders (holding ``pykrita``), each with the ``krita-sysinfo.log`` Krita writes."""
-    if platform == "win32":
-        local = Path(env.get("LOCALAPPDATA", str(home / "AppData" / "Local")))
-        return [(Path(env.get("APPDATA", str(home / "AppData" / "Roaming"))) / "krita", local / "krita-sysinfo.log")]
-    if platform == "darwin":
-        support = home / "Library" / "Application Support"
-        return [(support / "krita", support / "krita-sysinfo.log")]
-    data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else home / ".local" / "share"
-    flatpak = home / ".var" / "app" / "org.kde.krita" / "data"
-    return [(data / "krita", data / "krita-sysinfo.log"), (flatpak / "krita", flatpak / "krita-sysinfo.log")]
-
-
 def gimp_plugin_folders(platform: str, env: Mapping[str, str], home: Path) -> list[tuple[Optional[str], Path]]:
     """The ``plug-ins`` folders of GIMP 3 (``GIMP3_DIRECTORY``, else each 3.x user folder), with their version."""
     if env.get("GIMP3_DIRECTORY"):
         return [(None, Path(env["GIMP3_DIRECTORY"]) / "plug-ins")]
-    if platform == "win32":
-        roots = [Path(env.get("APPDATA", str(home / "AppData" / "Roaming"))) / "GIMP"]
-    elif platform == "darwin":
-        roots = [home / "Library" / "Application Support" / "GIMP"]
-    else:
-        config = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
-        roots = [config / "GIMP", home / ".var" / "app" / "org.gimp.GIMP" / "config" / "GIMP",
-                 home / "snap" / "gimp" / "current" / ".config" / "GIMP"]
-    folders = []
-    for root in roots:
-        versions = [p.name for p in root.iterdir() if p.is_dir() and GIMP_VERSION.fullmatch(p.name)] if root.is_dir() else []
-        folders += [(v, root / v / "plug-ins") for v in sorted(versions, key=lambda v: int(v.split(".")[1]))]
-    return folders
+    return [(version, root / version / "plug-ins") for root in gimp_roots(platform, env, home).values()
+            for version in gimp_user_versions(root)]
 
 
 def krita_version(sysinfo: Path) -> Optional[str]:
