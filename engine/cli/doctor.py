@@ -7,7 +7,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from .plugins_found import InstalledPlugin, installed_plugins
 
@@ -63,16 +63,11 @@ def _cache() -> str:
 
 def _engine() -> str:
     from ..client.discovery import read_discovery
-    from ..client.engine_client import EngineClient
 
     info = read_discovery()
     if not info:
         return "no engine running (the plugins start one; or run `restyle serve`)"
-    client = EngineClient(endpoint=info.get("endpoint"))
-    try:
-        pong = client.ping(timeout_s=3.0)
-    finally:
-        client.close()
+    pong = _pong(info.get("endpoint"), timeout_s=3.0)
     return f"engine {pong.get('engine_version')} answers at {info.get('endpoint')} on {pong.get('device')}"
 
 
@@ -128,13 +123,15 @@ def plugin_check(plugin: InstalledPlugin, ping: Callable[[InstalledPlugin], dict
 
 def _ping(plugin: InstalledPlugin) -> dict:
     """The pong of the engine ``plugin`` talks to (its endpoint, else the discovery file)."""
+    return _pong(plugin.endpoint, plugin.server_public_key, PING_S)
+
+
+def _pong(endpoint: Optional[str], server_public_key: Optional[str] = None, timeout_s: float = PING_S) -> dict:
+    """The pong of the engine at ``endpoint`` (None: the discovery file's)."""
     from ..client.engine_client import EngineClient
 
-    client = EngineClient(endpoint=plugin.endpoint, server_public_key=plugin.server_public_key)
-    try:
-        return client.ping(timeout_s=PING_S)
-    finally:
-        client.close()
+    with EngineClient(endpoint=endpoint, server_public_key=server_public_key) as client:
+        return client.ping(timeout_s=timeout_s)
 
 
 def _reason(exc: Exception) -> str:
