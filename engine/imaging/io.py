@@ -54,8 +54,7 @@ def read_image_with_metadata(path: PathLike) -> tuple[np.ndarray, ImageMetadata]
 
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     """Pixels of an encoded image (see :func:`read_image`)."""
-    with _decoding(name):
-        return image_to_array(ImageOps.exif_transpose(_open_image(data, name)))
+    return decode_image_with_metadata(data, name)[0]
 
 
 def decode_image_with_metadata(data: bytes, name: str = "image") -> tuple[np.ndarray, ImageMetadata]:
