@@ -81,8 +81,7 @@ def _picture_exif(image: Image.Image) -> Optional[bytes]:
 
 def image_info(metadata: ImageMetadata) -> dict[str, Any]:
     """``metadata`` as the ``info`` of a PIL image (the keys Pillow's readers set)."""
-    keys = {"icc_profile": metadata.icc_profile, "exif": metadata.exif, "xmp": metadata.xmp, "dpi": metadata.dpi}
-    return {key: value for key, value in keys.items() if value}
+    return _present(icc_profile=metadata.icc_profile, exif=metadata.exif, xmp=metadata.xmp, dpi=metadata.dpi)
 
 
 def save_arguments(metadata: ImageMetadata, image_format: str) -> tuple[dict[str, Any], list[str]]:
