@@ -179,16 +179,15 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     region_args = [_region_arg(values) for values in args.region]
     _check_style_arguments(args, bool(region_args))
     _check_ray_arguments(args)
-    styles = args.style or [style for _, style, _ in region_args]
-    jobs = output_paths(args.content, args.output, styles)
-    check_outputs([out for _, out in jobs], args.overwrite)
-    request = _stylize_request(args, region_args)
-    if args.ray is not None:
+    if args.ray is not None:  # stylize_files names and checks the outputs itself, before it touches Ray
         from .ray_run import stylize_on_ray
 
-        outcomes = stylize_on_ray(args, request, lambda outcome: _report(args, outcome))
+        outcomes = stylize_on_ray(args, _stylize_request(args, region_args), lambda outcome: _report(args, outcome))
     else:
-        outcomes = _stylize_here(args, jobs, request)
+        styles = args.style or [style for _, style, _ in region_args]
+        jobs = output_paths(args.content, args.output, styles)
+        check_outputs([out for _, out in jobs], args.overwrite)
+        outcomes = _stylize_here(args, jobs, _stylize_request(args, region_args))
     failed = sum(outcome.failed for outcome in outcomes)
     if failed:
         others = "; the others were written" if len(outcomes) > 1 else ""
