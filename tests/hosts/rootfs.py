@@ -78,9 +78,6 @@ EXPERIMENTAL = Recipe(  # Krita 6.0.4 with PyQt6; no GIMP (sid's is the same)
     "experimental", "sid", ("krita/experimental", "krita-data/experimental", "python3-pyqt6") + TOOLS,
     extra_suites=("experimental",), apt_options=(SNAPSHOT,))
 RECIPES = (TRIXIE, SID, EXPERIMENTAL)
-# Kept for callers that know one root only: the Debian 13 one.
-SUITE = TRIXIE.suite
-PACKAGES = TRIXIE.packages
 CACHE_DIR = Path(os.environ.get("RESTYLE_HOSTS_CACHE", "/var/cache/restyle-hosts"))
 BUILD_TIMEOUT_S = 1800
 SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
@@ -122,7 +119,7 @@ def _uris(text: str, deb822: bool) -> list[str]:
     return uris
 
 
-def root_key(packages: Sequence[str] = PACKAGES, suite: str = SUITE, extra_suites: Sequence[str] = (),
+def root_key(packages: Sequence[str], suite: str = TRIXIE.suite, extra_suites: Sequence[str] = (),
              apt_options: Sequence[str] = ()) -> str:
     """A short hash naming a root built from this package list, suites and apt options."""
     recipe = "\n".join(["variant=apt", suite, *sorted(set(packages))])
@@ -139,7 +136,7 @@ def check_can_build() -> None:
         raise HostsUnavailable("mmdebstrap is not installed; run `apt-get install mmdebstrap`")
 
 
-def check_mirror(uri: str, suite: str = SUITE, timeout_s: float = 15.0) -> None:
+def check_mirror(uri: str, suite: str, timeout_s: float = 15.0) -> None:
     """Raise ``HostsUnavailable`` unless the mirror serves ``suite``."""
     url = f"{uri}/dists/{suite}/InRelease"
     try:
